@@ -1,0 +1,119 @@
+"""The one settings model every component reads.
+
+Sources, highest priority first: keyword arguments, environment variables (`AGENT_` prefix,
+nested fields joined with `__`, e.g. `AGENT_MODEL__N_CTX=4096`), `$AGENT_HOME/config.toml`,
+defaults. `AGENT_HOME` is the data directory, `AGENT_CACHE` the cache for derived model files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "hippo-agent"
+
+
+def default_home() -> Path:
+    """Data directory: `$AGENT_HOME`, else the platform's user data dir."""
+    env = os.environ.get("AGENT_HOME")
+    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def default_cache() -> Path:
+    """Cache for derived model files: `$AGENT_CACHE`, else the platform's user cache dir."""
+    env = os.environ.get("AGENT_CACHE")
+    return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+class ModelSettings(BaseModel):
+    """The base model: one GGUF serves inference (llama.cpp) and training (dequantised)."""
+
+    path: Path | None = Field(None, description="GGUF file; unset = embedded Gemma 3 270M")
+    n_ctx: int = Field(2048, ge=128)
+    n_threads: int | None = Field(None, ge=1, description="unset = all cores")
+    n_gpu_layers: int = Field(-1, description="layers offloaded when llama.cpp has a GPU")
+    prompt_format: Literal["auto", "plain", "chat"] = "auto"
+    max_tokens: int = Field(64, ge=1)
+    seed: int = 0
+
+
+class MemorySettings(BaseModel):
+    """Short-term memory: the Chroma turn store and fact detection."""
+
+    embedder_path: Path | None = Field(None, description="sentence-transformers dir; unset = packaged MiniLM")
+    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded store")
+    collection: str = "turns"
+    min_sessions: int = Field(2, ge=1, description="distinct sessions before a fact is a candidate")
+    match_threshold: float = Field(0.75, ge=0.0, le=1.0, description="cosine similarity for 'same fact'")
+
+
+class ConsolidationSettings(BaseModel):
+    """LoRA training and the publish gate."""
+
+    rank: int = Field(16, ge=1)
+    alpha: float = 32.0
+    learning_rate: float = 1e-3
+    max_steps: int = Field(200, ge=1)
+    examples_per_fact: int = Field(8, ge=1)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+class DaemonSettings(BaseModel):
+    """The background daemon and its local HTTP API."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8765, ge=1, le=65535)
+    idle_minutes: float = Field(20.0, ge=0.0)
+
+
+class Settings(BaseSettings):
+    """Effective settings of hippo-agent."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AGENT_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    home: Path = Field(default_factory=default_home)
+    cache: Path = Field(default_factory=default_cache)
+    model: ModelSettings = ModelSettings()
+    memory: MemorySettings = MemorySettings()
+    consolidation: ConsolidationSettings = ConsolidationSettings()
+    daemon: DaemonSettings = DaemonSettings()
+
+    @field_validator("home", "cache", mode="after")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=default_home() / "config.toml")
+        return (init_settings, env_settings, toml)
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "config.toml"
+
+
+def load_settings(**overrides) -> Settings:
+    """Read the settings afresh (environment and config file are read at every call)."""
+    return Settings(**overrides)
