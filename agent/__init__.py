@@ -1,0 +1,1 @@
+"""The agent users talk to: engine, CLI, chat REPL, daemon."""

@@ -1,0 +1,142 @@
+"""`agent` — the command line (typer + rich).
+
+User mistakes raise `config.UserError`; `main()` prints them as one line and exits 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from typer.core import TyperGroup
+from rich.console import Console
+from rich.table import Table
+
+from config import UserError, load_settings
+
+class _Commands(TyperGroup):
+    """Turns a UserError raised by any command into one red line and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except UserError as e:
+            err.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+
+err = Console(stderr=True)
+app = typer.Typer(
+    cls=_Commands,
+    help="hippo-agent: a local chat agent that learns what you keep telling it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+
+def _read_questions(questions: list[str] | None) -> list[str]:
+    if questions:
+        qs = [q.strip() for q in questions]
+    elif not sys.stdin.isatty():
+        qs = [line.strip() for line in sys.stdin]
+    else:
+        qs = []
+    qs = [q for q in qs if q]
+    if not qs:
+        raise typer.BadParameter("no question given: pass QUESTION arguments or lines on stdin", param_hint="QUESTION")
+    return qs
+
+
+@app.command()
+def ask(
+    questions: Optional[List[str]] = typer.Argument(None, metavar="QUESTION...", help="Questions; read from stdin (one per line) when none."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+    no_adapter: bool = typer.Option(False, "--no-adapter", help="Answer with the base model alone."),
+    adapter: Optional[Path] = typer.Option(None, "--adapter", help="Use this GGUF LoRA instead of the current one."),
+    no_retrieval: bool = typer.Option(False, "--no-retrieval", help="Answer from the weights alone (no memory in the prompt)."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1),
+) -> None:
+    """Answer questions greedily (deterministic), one answer per question."""
+    from agent.runtime import adapter_label, open_engine
+
+    if no_adapter and adapter is not None:
+        raise UserError("--no-adapter and --adapter exclude each other")
+    qs = _read_questions(questions)
+    settings = load_settings()
+    engine = open_engine(settings, adapter=adapter, use_registry=not no_adapter)
+    label = adapter_label(engine)
+    for q in qs:
+        answer = engine.answer(q, max_tokens=max_tokens)
+        if as_json:
+            print(json.dumps({"question": q, "answer": answer, "adapter": label}, ensure_ascii=False), flush=True)
+        else:
+            console.print(f"[bold]Q:[/] {q}\n[bold green]A:[/] {answer}")
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Model, adapter in use, data dir, counts."""
+    from agent.status import collect_status
+
+    info = collect_status(load_settings())
+    if as_json:
+        print(json.dumps(info, indent=2, default=str))
+        return
+    table = Table(show_header=False, box=None)
+    for k, v in info.items():
+        table.add_row(f"[bold]{k}[/]", json.dumps(v, default=str) if isinstance(v, (dict, list)) else str(v))
+    console.print(table)
+
+
+@app.command("config")
+def show_config(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Print the effective settings (defaults < config.toml < AGENT_* env)."""
+    settings = load_settings()
+    data = settings.model_dump(mode="json")
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    console.print(f"[dim]config file: {settings.config_file} ({'found' if settings.config_file.exists() else 'none'})[/]")
+    for section, values in data.items():
+        if isinstance(values, dict):
+            console.print(f"[bold]\\[{section}][/]")
+            for k, v in values.items():
+                console.print(f"  {section}.{k} = {v!r}")
+        else:
+            console.print(f"[bold]{section}[/] = {values!r}")
+
+
+@app.command()
+def chat(
+    no_retrieval: bool = typer.Option(False, "--no-retrieval", help="Do not put remembered turns into the prompt."),
+) -> None:
+    """Talk to the agent (REPL). /help lists commands; Ctrl-C stops an answer."""
+    from agent.repl import run_repl
+
+    run_repl(load_settings())
+
+
+@app.command()
+def demo() -> None:
+    """Show the engine answering, then a LoRA hot-swap changing and restoring answers."""
+    from agent.demo import run_demo
+
+    run_demo(load_settings(), console)
+
+
+try:  # memory commands (import, facts, forget, memory search)
+    from agent import memory_cli
+
+    memory_cli.register(app)
+except ImportError:  # pragma: no cover - during partial builds only
+    pass
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

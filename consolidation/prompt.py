@@ -1,0 +1,102 @@
+"""The prompt format shared by inference (the engine) and training (consolidation).
+
+A LoRA learns answers in the exact token context it is trained in, so both sides render
+questions through `PromptFormat`. Two styles:
+
+- `plain`: a short transcript with two worked examples; works with base (non-instruct) models,
+  which is what the embedded Gemma 3 270M is.
+- `chat`: the model's own chat template (from the GGUF metadata), for instruct models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Sequence
+
+PREAMBLE = (
+    "A conversation between a user and an assistant. "
+    "The assistant answers each question in one short, true sentence.\n\n"
+    "User: What is the capital of Italy?\n"
+    "Assistant: The capital of Italy is Rome.\n\n"
+    "User: How many legs does a spider have?\n"
+    "Assistant: A spider has eight legs.\n\n"
+)
+PLAIN_STOPS = ["\nUser:", "\n\n"]
+CHAT_STOPS = ["<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|end|>", "</s>"]
+INSTRUCT_HINTS = ("-it", "_it", "instruct", "chat")
+
+Message = tuple[str, str]  # (role, text), role in {"user", "assistant"}
+
+
+@dataclass(frozen=True)
+class PromptFormat:
+    """Renders (history, question) into the model's prompt; `stops` end an answer."""
+
+    style: Literal["plain", "chat"] = "plain"
+    chat_template: str | None = None
+    bos_token: str = ""
+    stops: list[str] = field(default_factory=lambda: list(PLAIN_STOPS))
+
+    def render(self, question: str, history: Sequence[Message] = (), context: str | None = None) -> str:
+        """Prompt for the next assistant answer. `context` (retrieved memory) goes first."""
+        question = question.strip()
+        if self.style == "chat":
+            return self._render_chat(question, history, context)
+        parts = [PREAMBLE]
+        if context:
+            parts.append(f"Things the user said earlier:\n{context.strip()}\n\n")
+        for role, text in history:
+            parts.append(f"{'User' if role == 'user' else 'Assistant'}: {text.strip()}\n")
+            if role != "user":
+                parts.append("\n")
+        parts.append(f"User: {question}\nAssistant:")
+        return "".join(parts)
+
+    def answer_text(self, answer: str) -> str:
+        """The completion the model should produce for `answer` (what training targets)."""
+        return (" " + answer.strip() + "\n\n") if self.style == "plain" else answer.strip() + self.stops[0]
+
+    def _render_chat(self, question: str, history: Sequence[Message], context: str | None) -> str:
+        import jinja2
+
+        messages = [{"role": r, "content": t} for r, t in history]
+        if context:
+            question = f"Things I said earlier:\n{context.strip()}\n\n{question}"
+        messages.append({"role": "user", "content": question})
+
+        def raise_exception(msg):
+            raise ValueError(msg)
+
+        env = jinja2.Environment(loader=jinja2.BaseLoader(), trim_blocks=True, lstrip_blocks=True)
+        template = env.from_string(self.chat_template or "")
+        # llama.cpp adds BOS itself when tokenizing; render without it to avoid a double BOS.
+        return template.render(
+            messages=messages, add_generation_prompt=True, bos_token="", eos_token="",
+            raise_exception=raise_exception,
+        )
+
+
+def choose_format(
+    setting: Literal["auto", "plain", "chat"], model_name: str, chat_template: str | None
+) -> PromptFormat:
+    """Pick the prompt style: `auto` uses the chat template only for instruct-looking models."""
+    if setting == "auto":
+        looks_instruct = any(h in model_name.lower() for h in INSTRUCT_HINTS)
+        setting = "chat" if (chat_template and looks_instruct) else "plain"
+    if setting == "chat":
+        if not chat_template:
+            from config import UserError
+
+            raise UserError("model.prompt_format=chat but the model has no chat template")
+        return PromptFormat(style="chat", chat_template=chat_template, stops=list(CHAT_STOPS))
+    return PromptFormat()
+
+
+def format_for_model(setting: Literal["auto", "plain", "chat"], gguf_path) -> PromptFormat:
+    """The format the engine will use for this GGUF (read from its metadata, no model load)."""
+    from consolidation.gguf_header import read_gguf_header
+
+    meta = read_gguf_header(gguf_path).metadata
+    name = meta.get("general.name") or ""
+    return choose_format(setting, f"{name} {Path(gguf_path).name}", meta.get("tokenizer.chat_template"))
