@@ -55,6 +55,7 @@ class MemorySettings(BaseModel):
     collection: str = "turns"
     min_sessions: int = Field(2, ge=1, description="distinct sessions before a fact is a candidate")
     match_threshold: float = Field(0.75, ge=0.0, le=1.0, description="cosine similarity for 'same fact'")
+    embedder: str = Field("minilm", description="'minilm' or 'module:Class' of a compatible embedder")
 
 
 class ConsolidationSettings(BaseModel):

@@ -21,3 +21,18 @@ def agent_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("AGENT_HOME", str(home))
     return home
+
+
+FAKE_EMBEDDER = "tests.fakes:FakeEmbedder"
+
+
+@pytest.fixture(autouse=True)
+def fake_embedder(request, monkeypatch):
+    """Memory uses the fast FakeEmbedder unless the test is marked slow (real MiniLM).
+
+    Set through the settings (AGENT_MEMORY__EMBEDDER), so subprocesses inherit it too."""
+    if request.node.get_closest_marker("slow") is None:
+        monkeypatch.setenv("AGENT_MEMORY__EMBEDDER", FAKE_EMBEDDER)
+        repo = str(Path(__file__).resolve().parent.parent)
+        monkeypatch.setenv("PYTHONPATH", repo + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    yield

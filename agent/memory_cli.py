@@ -1,0 +1,201 @@
+"""Memory commands: `agent import`, `agent facts`, `agent forget`, `agent memory search`.
+
+`register(app)` adds them to the main typer app. User mistakes raise `config.UserError`
+(one line, exit 1, no trace) — the main app's command class prints them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config import UserError, load_settings
+
+console = Console()
+_MAX_LISTED = 10
+
+
+def _read_lines(file: str) -> list[str]:
+    if file == "-":
+        return sys.stdin.read().splitlines()
+    p = Path(file).expanduser()
+    if not p.exists():
+        raise UserError(f"no such file: {file}")
+    if p.is_dir():
+        raise UserError(f"{file} is a directory, not a JSONL file")
+    try:
+        return p.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise UserError(f"{file} is not UTF-8 text: {e}") from None
+    except OSError as e:
+        raise UserError(f"cannot read {file}: {e.strerror or e}") from None
+
+
+def parse_jsonl(lines: list[str]) -> tuple[list[dict], list[tuple[int, str]]]:
+    """(valid turns, [(line number, reason)]) — blank lines are ignored."""
+    from memory.core import validate_turn
+
+    turns, bad = [], []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            bad.append((n, f"invalid JSON ({e.msg})"))
+            continue
+        try:
+            t = validate_turn(obj)
+        except ValueError as e:
+            bad.append((n, str(e)))
+            continue
+        turns.append({"session": t.session, "role": t.role, "content": t.content, "time": t.time})
+    return turns, bad
+
+
+def _describe_bad(bad: list[tuple[int, str]]) -> str:
+    shown = "; ".join(f"line {n}: {why}" for n, why in bad[:_MAX_LISTED])
+    more = f"; and {len(bad) - _MAX_LISTED} more" if len(bad) > _MAX_LISTED else ""
+    return shown + more
+
+
+def _open_memory():
+    from memory import Memory
+
+    return Memory(load_settings())
+
+
+def import_turns(
+    file: str = typer.Argument(..., help="JSONL file of turns, or - for stdin"),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="import the good lines, skip bad ones"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Import chat turns ({"session", "role", "content", "time"} per line) and detect facts."""
+    lines = _read_lines(file)
+    turns, bad = parse_jsonl(lines)
+    name = "stdin" if file == "-" else file
+    if bad and not skip_bad:
+        raise UserError(
+            f"{name}: {len(bad)} malformed line(s), nothing imported "
+            f"(use --skip-bad to import the rest): {_describe_bad(bad)}"
+        )
+    with _open_memory() as mem:
+        added = mem.add_turns(turns)
+        rep = mem.detect()
+        counts = mem.ledger.counts()["facts"]
+    result = {
+        "turns_imported": added.added,
+        "duplicates": added.duplicates,
+        "skipped": len(bad),
+        "skipped_lines": [n for n, _ in bad],
+        "sessions": len({t["session"] for t in turns}),
+        "statements": rep.statements,
+        "new_facts": len(rep.new_facts),
+        "new_candidates": len(rep.promoted),
+        "superseded": len(rep.superseded),
+        "facts_observed": counts["observed"],
+        "candidates": counts["candidate"],
+        "consolidated": counts["consolidated"],
+    }
+    if as_json:
+        print(json.dumps(result))
+        return
+    console.print(
+        f"Imported [bold]{result['turns_imported']}[/] turns from {result['sessions']} session(s)"
+        + (f", {result['duplicates']} duplicate(s) ignored" if result["duplicates"] else "")
+        + (f", skipped {len(bad)} bad line(s): {_describe_bad(bad)}" if bad else "")
+        + ".",
+        highlight=False,
+    )
+    console.print(
+        f"Facts: {result['new_facts']} new, {result['new_candidates']} newly candidate, "
+        f"{result['superseded']} superseded; now {result['facts_observed']} observed, "
+        f"{result['candidates']} candidate(s), {result['consolidated']} consolidated.",
+        highlight=False,
+    )
+
+
+_JSON_KEYS = ("id", "text", "attribute", "value", "sessions", "status", "first_seen", "last_seen",
+              "subject", "superseded_by", "turns")
+
+
+def facts(
+    as_json: bool = typer.Option(False, "--json", help="print a JSON array"),
+    status: Optional[list[str]] = typer.Option(
+        None, "--status", "-s",
+        help="only facts with this status (observed, candidate, consolidated, superseded, "
+        "forgotten, rejected); repeatable",
+    ),
+) -> None:
+    """List the facts detected in your conversations."""
+    with _open_memory() as mem:
+        found = mem.facts(status or None)
+    if as_json:
+        print(json.dumps([{k: f.to_dict()[k] for k in _JSON_KEYS} for f in found], ensure_ascii=False))
+        return
+    if not found:
+        console.print("No facts yet." if not status else f"No {'/'.join(status)} facts.")
+        return
+    table = Table(title="Facts", show_lines=False)
+    for col in ("id", "fact", "status", "sessions", "last seen"):
+        table.add_column(col)
+    colors = {"candidate": "yellow", "consolidated": "green", "superseded": "dim",
+              "forgotten": "dim", "rejected": "red"}
+    for f in found:
+        st = f.status + (f" → {f.superseded_by}" if f.superseded_by else "")
+        c = colors.get(f.status)
+        table.add_row(f.id, f.text, f"[{c}]{st}[/]" if c else st, str(len(f.sessions)),
+                      f.last_seen[:16].replace("T", " "))
+    console.print(table)
+
+
+def forget(
+    fact: str = typer.Argument(..., metavar="ID|TEXT", help="fact id or the sentence that states it"),
+    as_json: bool = typer.Option(False, "--json", help="print the forgotten fact as JSON"),
+) -> None:
+    """Forget a fact: it will not be consolidated and its turns leave retrieval."""
+    with _open_memory() as mem:
+        f = mem.forget(fact)
+    if as_json:
+        print(json.dumps({k: f.to_dict()[k] for k in _JSON_KEYS}, ensure_ascii=False))
+        return
+    console.print(f"Forgot {f.id}: {f.text} ({len(f.turns)} turn(s) removed from retrieval)",
+                  highlight=False)
+
+
+def search(
+    query: str = typer.Argument(..., help="what to look for"),
+    k: int = typer.Option(5, "--k", "-k", min=1, max=100, help="number of turns"),
+    as_json: bool = typer.Option(False, "--json", help="print a JSON array"),
+) -> None:
+    """Show the stored turns nearest in meaning to QUERY."""
+    with _open_memory() as mem:
+        hits = mem.search(query, k)
+    if as_json:
+        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False))
+        return
+    if not hits:
+        console.print("No turns stored yet.")
+        return
+    table = Table(title=f"Nearest turns to {query!r}")
+    for col in ("score", "session", "role", "text"):
+        table.add_column(col)
+    for h in hits:
+        table.add_row(f"{h.score:.3f}", h.session, h.role, h.text)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `import`, `facts`, `forget` and the `memory` group (`memory search`) to `app`."""
+    app.command("import")(import_turns)
+    app.command("facts")(facts)
+    app.command("forget")(forget)
+    group = typer.Typer(help="Short-term memory: search stored turns.", no_args_is_help=True)
+    group.command("search")(search)
+    app.add_typer(group, name="memory")

@@ -1,0 +1,232 @@
+"""`Memory`: the facade over the ledger (truth), the Chroma turn index and fact detection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+from config import Settings, UserError, load_settings
+from memory.detect import DetectReport, detect
+from memory.embedder import get_embedder
+from memory.facts import attribute_key, extract_facts, values_compatible
+from memory.ledger import Fact, Ledger, TurnRecord, parse_time, wall_time
+from memory.store import Hit, StoreLock, TurnStore
+
+__all__ = ["Memory", "Turn", "AddReport", "validate_turn"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    session: str
+    role: str
+    content: str
+    time: str | None = None
+
+
+@dataclass
+class AddReport:
+    ids: list[int] = field(default_factory=list)
+    duplicates: int = 0
+
+    @property
+    def added(self) -> int:
+        return len(self.ids)
+
+
+def validate_turn(obj: Any) -> Turn:
+    """A `Turn` from a dict (import format) or a Turn; ValueError with a short reason."""
+    if isinstance(obj, Turn):
+        d: Mapping = obj.__dict__
+    elif isinstance(obj, Mapping):
+        d = obj
+    else:
+        raise ValueError("a turn must be a JSON object")
+    session, role = d.get("session"), d.get("role")
+    content, time = d.get("content"), d.get("time")
+    if not isinstance(session, str) or not session.strip():
+        raise ValueError("'session' must be a non-empty string")
+    if role not in ("user", "assistant"):
+        raise ValueError("'role' must be \"user\" or \"assistant\"")
+    if not isinstance(content, str) or not content.strip():
+        raise ValueError("'content' must be a non-empty string")
+    if time is not None:
+        if not isinstance(time, str):
+            raise ValueError("'time' must be an ISO-8601 string")
+        try:
+            parse_time(time)
+        except ValueError:
+            raise ValueError(f"'time' is not ISO-8601: {time!r}") from None
+    return Turn(session.strip(), role, content, time)
+
+
+class Memory:
+    """Short-term memory of one AGENT_HOME. Holds the store's owner lock until `close()`."""
+
+    def __init__(self, settings: Settings | None = None, *, embedder=None) -> None:
+        self.settings = settings or load_settings()
+        home = self.settings.home
+        home.mkdir(parents=True, exist_ok=True)
+        self.lock = StoreLock(home).acquire()
+        try:
+            self.embedder = embedder or get_embedder(
+                self.settings.memory.embedder_path, self.settings.memory.embedder
+            )
+            self.ledger = Ledger(home / "ledger.sqlite")
+            try:
+                self.store = TurnStore(self.settings, self.embedder)
+            except Exception:
+                self.ledger.close()
+                raise
+        except BaseException:
+            self.lock.release()
+            raise
+        self._closed = False
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(cls, settings: Settings | None = None, **kw) -> "Memory":
+        return cls(settings, **kw)
+
+    def close(self) -> None:
+        if getattr(self, "_closed", True):
+            return
+        self._closed = True
+        try:
+            self.store.close()
+            self.ledger.close()
+        finally:
+            self.lock.release()
+
+    def __enter__(self) -> "Memory":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ turns
+    def add_turns(self, turns: Iterable[Turn | Mapping]) -> AddReport:
+        """Validate, store and index turns, all or nothing (UserError on a bad turn)."""
+        valid: list[Turn] = []
+        for n, t in enumerate(turns, 1):
+            try:
+                valid.append(validate_turn(t))
+            except ValueError as e:
+                raise UserError(f"turn {n}: {e}") from None
+        if not valid:
+            return AddReport()
+        now_s, now_ts = wall_time()
+        rows = []
+        for t in valid:
+            if t.time is not None:
+                dt = parse_time(t.time)
+                rows.append({"session": t.session, "role": t.role, "content": t.content,
+                             "time": dt.isoformat(), "ts": dt.timestamp(), "time_given": True})
+            else:
+                rows.append({"session": t.session, "role": t.role, "content": t.content,
+                             "time": now_s, "ts": now_ts, "time_given": False})
+        report = AddReport()
+        with self.ledger.transaction():
+            report.ids, report.duplicates = self.ledger.insert_turns(rows)
+            records = self.ledger.turns(report.ids)
+            vecs = self.embedder.encode([r.content for r in records])
+            try:
+                self.store.add(records, vecs)
+            except Exception as e:
+                try:
+                    self.store.delete(report.ids)
+                except Exception:
+                    pass
+                raise UserError(f"could not index turns in Chroma: {e}") from e
+        return report
+
+    def turns(self, session: str | None = None) -> list[TurnRecord]:
+        return self.ledger.turns(session=session)
+
+    # ------------------------------------------------------------------ facts
+    def detect(self) -> DetectReport:
+        """Extract facts from new user turns and update statuses (see `memory.detect`)."""
+        report = detect(self.ledger, self.embedder, self.settings)
+        if report.hidden_turns:
+            self.store.delete(report.hidden_turns)
+        return report
+
+    def facts(self, status: str | Sequence[str] | None = None) -> list[Fact]:
+        return self.ledger.facts(status)
+
+    def get(self, id_or_text: str) -> Fact:
+        """A fact by id, canonical text, or any sentence that states it."""
+        f = self.ledger.find(id_or_text)
+        if f is not None:
+            return f
+        matches: dict[str, Fact] = {}
+        for ef in extract_facts(id_or_text):
+            for cand in self.ledger.facts():
+                if cand.attribute == attribute_key(ef.attribute) and values_compatible(cand.value, ef.value):
+                    matches[cand.id] = cand
+        if not matches:
+            key = id_or_text.strip().casefold()
+            matches = {c.id: c for c in self.ledger.facts()
+                       if c.status != "forgotten" and c.value.casefold() == key}
+        if len(matches) == 1:
+            return next(iter(matches.values()))
+        if len(matches) > 1:
+            ids = ", ".join(sorted(matches))
+            raise UserError(f"{id_or_text!r} matches several facts ({ids}); use an id")
+        raise UserError(f"no fact matches {id_or_text!r}; see `agent facts` for ids")
+
+    def set_status(self, ids, status: str, **kw) -> list[Fact]:
+        return self.ledger.set_status(ids, status, **kw)
+
+    def to_unlearn(self) -> list[Fact]:
+        return self.ledger.to_unlearn()
+
+    def mark_unlearned(self, ids: Iterable[str]) -> None:
+        self.ledger.mark_unlearned(ids)
+
+    def forget(self, id_or_text: str) -> Fact:
+        """Mark a fact forgotten and remove its supporting turns from retrieval."""
+        f = self.get(id_or_text)
+        turn_ids = self.ledger.support_turn_ids(f.id)
+        with self.ledger.transaction():
+            if f.status != "forgotten":
+                self.ledger.set_status(f.id, "forgotten", note="forgotten by the user")
+            self.ledger.hide_turns(turn_ids)
+        self.store.delete(turn_ids)
+        return self.ledger.get(f.id)
+
+    # ------------------------------------------------------------------ retrieval
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        """The k turns nearest in meaning to `query` (forgotten turns excluded)."""
+        if k < 1:
+            raise UserError("k must be at least 1")
+        hidden = self.ledger.hidden_turn_ids()
+        hits = self.store.query(query, k + len(hidden) if hidden else k)
+        return [h for h in hits if h.turn_id not in hidden][:k]
+
+    def sync_index(self) -> int:
+        """Index visible ledger turns missing from Chroma; drop hidden ones. Returns #added."""
+        have = self.store.ids()
+        hidden = self.ledger.hidden_turn_ids()
+        stale = sorted(have & hidden)
+        if stale:
+            self.store.delete(stale)
+        added = 0
+        for batch in self.ledger.iter_visible_turns():
+            missing = [t for t in batch if t.id not in have]
+            self.store.add(missing)
+            added += len(missing)
+        return added
+
+    def rebuild_index(self) -> int:
+        """Recreate the Chroma collection from the ledger's visible turns. Returns #turns."""
+        self.store.reset()
+        n = 0
+        for batch in self.ledger.iter_visible_turns():
+            self.store.add(batch)
+            n += len(batch)
+        return n
+
+    def stats(self) -> dict:
+        c = self.ledger.counts()
+        c["indexed_turns"] = self.store.count()
+        return c

@@ -1,0 +1,62 @@
+"""Fakes for the real parts (no model downloads, fast, deterministic)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Sequence
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.utils.embedding_functions import register_embedding_function
+
+
+@register_embedding_function
+class FakeEmbedder(EmbeddingFunction[Documents]):
+    """Hashed bag of words (+ word bigrams) → normalised 256-d vector. Same interface as
+    `memory.embedder.MiniLMEmbedder`: `encode()`, `__call__`, `name()`, `dim`."""
+
+    dim = 256
+
+    def __init__(self, path: Any = None) -> None:
+        self.path = path
+        self.calls = 0
+
+    @staticmethod
+    def name() -> str:
+        return "hippo-fake"
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:  # type: ignore[override]
+        return ["cosine"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> "FakeEmbedder":
+        return FakeEmbedder()
+
+    def _one(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        words = re.findall(r"\w+", text.casefold())
+        feats = words + [a + " " + b for a, b in zip(words, words[1:])]
+        for w in feats:
+            h = int.from_bytes(hashlib.blake2b(w.encode(), digest_size=4).digest(), "little")
+            v[h % self.dim] += 1.0 if " " not in w else 0.5
+        n = np.linalg.norm(v)
+        if n == 0:
+            v[0] = 1.0
+            n = 1.0
+        return v / n
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._one(t) for t in texts])
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self.encode(list(input)))
