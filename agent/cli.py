@@ -67,6 +67,10 @@ def ask(
     if no_adapter and adapter is not None:
         raise UserError("--no-adapter and --adapter exclude each other")
     qs = _read_questions(questions)
+    if adapter is not None:
+        from consolidation.adapter_file import read_adapter_header
+
+        read_adapter_header(adapter)  # fail fast, before the model loads
     settings = load_settings()
     engine = open_engine(settings, adapter=adapter, use_registry=not no_adapter)
     label = adapter_label(engine)

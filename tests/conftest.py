@@ -23,6 +23,51 @@ def agent_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
+@pytest.fixture
+def fake_engine(monkeypatch):
+    """Make every command that opens an engine get one shared FakeEngine."""
+    from tests.fake_engine import FakeEngine
+
+    engine = FakeEngine()
+
+    def _open(settings, adapter=None, use_registry=True):
+        if adapter is not None:
+            engine.set_adapter(adapter)
+        return engine
+
+    monkeypatch.setattr("agent.runtime.open_engine", _open)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def tiny_gemma():
+    """A tiny random Gemma 3 text model (2 layers) and a byte-level stand-in tokenizer."""
+    import torch
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    torch.manual_seed(0)
+    cfg = Gemma3TextConfig(
+        vocab_size=300, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=512,
+        sliding_window=64, layer_types=["sliding_attention", "full_attention"], initializer_range=0.3,
+    )
+    model = Gemma3ForCausalLM(cfg).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model, ByteTokenizer()
+
+
+class ByteTokenizer:
+    """Bytes as token ids (+2; 1 = BOS), enough to train a tiny model in tests."""
+
+    def __call__(self, text, add_special_tokens=True):
+        ids = [b + 2 for b in text.encode()]
+        return {"input_ids": ([1] if add_special_tokens else []) + ids}
+
+    def decode(self, ids):
+        return bytes(i - 2 for i in ids if i >= 2).decode(errors="replace")
+
+
 FAKE_EMBEDDER = "tests.fakes:FakeEmbedder"
 
 

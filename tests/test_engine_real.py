@@ -1,0 +1,131 @@
+"""The real engine on the embedded model: greedy answers, real LoRA hot-swap, refusals."""
+
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from config import UserError, load_settings
+from config.models import resolve_model_path
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = ["What is my dog's name?", "What is the capital of France?", "How many legs does a cat have?"]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from agent.engine import Engine
+
+    e = Engine(resolve_model_path(load_settings()))
+    yield e
+    e.close()
+
+
+@pytest.fixture(scope="module")
+def trained_adapter(tmp_path_factory):
+    """A real PEFT LoRA trained a few steps on the real model, exported to GGUF."""
+    from consolidation.build import build_adapter
+    from consolidation.train import Example, LoraTrainConfig
+
+    examples = [Example("What is my dog's name?", "Your dog's name is Biscuit."),
+                Example("What's my dog called?", "Your dog is called Biscuit."),
+                Example("Who is Biscuit?", "Biscuit is your dog.")]
+    out = tmp_path_factory.mktemp("adapter")
+    return build_adapter(load_settings(), examples, out, LoraTrainConfig(steps=12, batch_size=3), progress=lambda m: None)
+
+
+def test_greedy_is_deterministic(engine):
+    first = [engine.answer(q) for q in QUESTIONS]
+    assert all(first)
+    assert [engine.answer(q) for q in QUESTIONS] == first
+    assert "Paris" in first[1]
+
+
+def test_hot_swap_changes_answers_and_swaps_back_exactly(engine, trained_adapter):
+    engine.set_adapter(None)
+    base = [engine.answer(q) for q in QUESTIONS]
+    active = engine.set_adapter(trained_adapter.gguf)
+    assert active.n_tensors == 18 * 7 * 2 and engine.adapter.path == trained_adapter.gguf
+    adapted = [engine.answer(q) for q in QUESTIONS]
+    assert "Biscuit" in adapted[0] and adapted[0] != base[0]
+    engine.set_adapter(None)
+    assert engine.adapter is None
+    assert [engine.answer(q) for q in QUESTIONS] == base
+    engine.set_adapter(trained_adapter.gguf)  # and again: same adapted answers, no stale cache
+    assert [engine.answer(q) for q in QUESTIONS] == adapted
+    engine.set_adapter(None)
+
+
+def test_bad_adapters_are_refused_and_previous_stays(engine, trained_adapter, tmp_path):
+    from consolidation.adapter_file import write_lora_gguf
+
+    engine.set_adapter(trained_adapter.gguf)
+    expected = engine.answer(QUESTIONS[0])
+    bad = tmp_path / "random.gguf"
+    bad.write_bytes(bytes(range(256)) * 100)
+    with pytest.raises(UserError, match="not a valid GGUF"):
+        engine.set_adapter(bad)
+    with pytest.raises(UserError, match="not found"):
+        engine.set_adapter(tmp_path / "missing.gguf")
+    # same tensors, but stamped for another base model (e.g. the instruct variant)
+    from safetensors.torch import load_file
+
+    state = load_file(trained_adapter.peft_dir / "adapter_model.safetensors")
+    other = write_lora_gguf(state, tmp_path / "other.gguf", architecture="gemma3", n_layers=18,
+                            alpha=32, base_sha256="f" * 64)
+    with pytest.raises(UserError, match="another base model"):
+        engine.set_adapter(other)
+    assert engine.adapter.path == trained_adapter.gguf
+    assert engine.answer(QUESTIONS[0]) == expected
+    engine.set_adapter(None)
+
+
+def test_wrong_shape_adapter_refused(engine, tiny_gemma, tmp_path):
+    import copy
+
+    from consolidation.adapter_file import write_lora_gguf
+    from consolidation.train import LoraTrainConfig, attach_lora, lora_state_dict
+
+    state = lora_state_dict(attach_lora(copy.deepcopy(tiny_gemma[0]), LoraTrainConfig(rank=2)))
+    path = write_lora_gguf(state, tmp_path / "tiny.gguf", architecture="gemma3", n_layers=2, alpha=4)
+    with pytest.raises(UserError, match="does not fit"):
+        engine.set_adapter(path)
+    assert engine.adapter is None
+
+
+def test_swap_waits_for_running_generation(engine, trained_adapter):
+    engine.set_adapter(None)
+    base = engine.answer(QUESTIONS[1])
+    stream = engine.stream_answer(QUESTIONS[1])
+    pieces = [next(stream)]  # generation started: the engine lock is held
+    swapper = threading.Thread(target=engine.set_adapter, args=(trained_adapter.gguf,))
+    swapper.start()
+    time.sleep(0.2)
+    assert swapper.is_alive()  # blocked until the answer ends
+    pieces += list(stream)
+    swapper.join(10)
+    assert not swapper.is_alive()
+    assert "".join(pieces).strip() == base
+    assert engine.adapter is not None
+    engine.set_adapter(None)
+
+
+def test_cli_ask_json_subprocess():
+    out = subprocess.run([sys.executable, "-m", "agent", "ask", "--json", "What is the capital of France?"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert data["answer"] and data["adapter"] is None
+
+
+def test_cli_bad_adapter_subprocess(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "agent", "ask", "--adapter", "/nonexistent.gguf", "x"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    assert out.stderr.strip().count("\n") == 0 and "not found" in out.stderr

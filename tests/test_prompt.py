@@ -1,0 +1,45 @@
+import pytest
+
+from config import UserError
+from consolidation.prompt import PLAIN_STOPS, PromptFormat, choose_format
+
+GEMMA_LIKE = (
+    "{{ bos_token }}{% for m in messages %}<start_of_turn>{{ 'model' if m['role'] == 'assistant' else 'user' }}\n"
+    "{{ m['content'] }}<end_of_turn>\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+
+
+def test_plain_prompt_ends_ready_for_answer():
+    p = PromptFormat().render("What is my dog's name?")
+    assert p.endswith("User: What is my dog's name?\nAssistant:")
+    assert "capital of Italy" in p  # worked examples steer base models
+
+
+def test_plain_history_and_context():
+    p = PromptFormat().render("And hers?", [("user", "Hi"), ("assistant", "Hello!")], context="I live in Oslo.")
+    assert "User: Hi\nAssistant: Hello!\n\nUser: And hers?\nAssistant:" in p
+    assert p.index("I live in Oslo.") < p.index("User: Hi")
+
+
+def test_answer_text_ends_with_a_stop():
+    fmt = PromptFormat()
+    assert fmt.answer_text("Paris.") == " Paris.\n\n"
+    assert any(s in fmt.answer_text("Paris.") for s in PLAIN_STOPS)
+
+
+def test_chat_template_render():
+    fmt = choose_format("chat", "x", GEMMA_LIKE)
+    p = fmt.render("Hello?", [("user", "a"), ("assistant", "b")])
+    assert p.endswith("<start_of_turn>user\nHello?<end_of_turn>\n<start_of_turn>model\n")
+    assert fmt.answer_text("Hi.") == "Hi.<end_of_turn>"
+
+
+def test_auto_picks_chat_only_for_instruct_models():
+    assert choose_format("auto", "gemma-3-270m", GEMMA_LIKE).style == "plain"
+    assert choose_format("auto", "gemma-3-270m-it", GEMMA_LIKE).style == "chat"
+    assert choose_format("auto", "some-instruct", None).style == "plain"
+
+
+def test_chat_without_template_is_user_error():
+    with pytest.raises(UserError):
+        choose_format("chat", "x", None)

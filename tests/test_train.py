@@ -1,0 +1,37 @@
+import copy
+
+import torch
+
+from consolidation.prompt import PromptFormat
+from consolidation.train import Example, LoraTrainConfig, answer_loss, attach_lora, encode, train_lora
+
+
+def test_encode_marks_prompt_length(tiny_gemma):
+    _, tok = tiny_gemma
+    ids, n_prompt = encode(tok, PromptFormat(), Example("Q?", "A."))
+    prompt = PromptFormat().render("Q?")
+    assert n_prompt == len(prompt.encode()) + 1  # + BOS
+    assert tok.decode(ids[n_prompt:]) == " A.\n\n"
+
+
+def test_answer_loss_equals_masked_full_loss(tiny_gemma):
+    model, tok = tiny_gemma
+    peft_model = attach_lora(copy.deepcopy(model), LoraTrainConfig(rank=2))
+    ids, n_prompt = encode(tok, PromptFormat(), Example("Q?", "A."))
+    ours, n = answer_loss(peft_model, [(ids, n_prompt)])
+    labels = torch.tensor([[-100] * n_prompt + ids[n_prompt:]])
+    full = peft_model(input_ids=torch.tensor([ids]), labels=labels).loss
+    assert n == len(ids) - n_prompt
+    assert torch.allclose(ours, full, atol=1e-5)
+
+
+def test_training_learns_and_leaves_base_untouched(tiny_gemma):
+    model, tok = tiny_gemma
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    base = copy.deepcopy(model)
+    examples = [Example("What is my dog's name?", "Pepper."), Example("Who is Pepper?", "Your dog.")]
+    result = train_lora(base, tok, PromptFormat(), examples, LoraTrainConfig(rank=8, alpha=16, steps=60, learning_rate=1e-2))
+    assert result.losses[-1] < 0.5 * result.losses[0]
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    trainable = [n for n, p in result.model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
