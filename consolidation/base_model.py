@@ -106,11 +106,24 @@ def _convert(gguf_path: Path, hf_dir: Path, progress) -> None:
     progress(f"Saved training copy to {hf_dir} ({time.time() - t0:.0f} s)")
 
 
+def quiet_transformers() -> None:
+    """No progress bars or advisory warnings from transformers/peft on our users' screens."""
+    import warnings
+
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\.")
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"(transformers|peft)\.")
+
+
 def load_base_model(settings: Settings, device: str | None = None, progress=print):
     """(model, tokenizer, info): the base model in fp32 (bf16 on CUDA), eval mode, frozen."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    quiet_transformers()
     info = prepare_hf_copy(settings, progress)
     device = device or pick_device(settings.consolidation.device)
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
