@@ -95,6 +95,13 @@ _REPORTED = re.compile(
     r"remind me|reminds|remember when|pretends?|you|your|you're|yours|his|her|their|they|he|she)\b",
     re.IGNORECASE,
 )
+# hedges that undo a statement wherever they appear in its clause
+_HEDGE = re.compile(
+    r"\b(?:i think|i guess|i suppose|i believe|i assume|maybe|probably|perhaps|kidding|jk|joking|"
+    r"not really|or not|apparently|supposedly|allegedly|in my dreams|i wish|used to|anymore|"
+    r"no longer|not anymore|or something|i'm not sure|not sure|pretend|hypothetically)\b",
+    re.IGNORECASE,
+)
 _UPDATE = re.compile(
     r"\b(?:now|moved|moving|relocated|changed|switched|new|anymore|these days|recently|just|"
     r"started|starting|no longer|since|got a job|joined)\b",
@@ -133,7 +140,7 @@ _VALUE_CUT = re.compile(
     r"and she|and they|last|this|every|each|again|anyway|already|yet|full[- ]time|part[- ]time|"
     r"as a\b|as an\b|with\b|from\b(?! the)|in the\b|on the\b|near\b|close to\b|downtown|today|"
     r"tonight|yesterday|tomorrow|years?\b|months?\b|weeks?\b|days?\b|ago|lately|here|there|"
-    r"when|while|after|before|until|if)\b).*$",
+    r"when|while|after|before|until|if|to|every|mostly|most|on weekends|on sundays)\b).*$",
     re.IGNORECASE,
 )
 
@@ -232,6 +239,9 @@ _LANGS = (
     r"Amharic|Yoruba|Zulu|Afrikaans|Catalan|Basque|Galician|Welsh|Irish|Gaelic|Latin|"
     r"Esperanto|Sign Language|ASL|BSL|Serbian|Croatian|Bosnian|Bulgarian|Slovenian|"
     r"Estonian|Latvian|Lithuanian|Sami|Northern Sami|Kurdish|Pashto|Nepali|Sinhala|Burmese|"
+    r"Kannada|Malayalam|Marathi|Gujarati|Odia|Assamese|Sindhi|Hausa|Igbo|Somali|Tigrinya|Quechua|"
+    r"Guarani|Hawaiian|Maori|Samoan|Tongan|Fijian|Javanese|Sundanese|Cebuano|Hmong|Tibetan|Uyghur|"
+    r"Kazakh|Uzbek|Azerbaijani|Tajik|Kyrgyz|Turkmen|Belarusian|Macedonian|Breton|Corsican|Frisian|"
     r"Khmer|Lao|Mongolian|Georgian|Armenian|Albanian|Maltese|Luxembourgish|Faroese|Yiddish"
 )
 _MONTHS = (
@@ -265,10 +275,17 @@ _GENERIC_BAD_ATTR = {
 # --------------------------------------------------------------------------- helpers
 
 
+_FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "ł": "l", "Ł": "L",
+                       "đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "þ": "th", "ð": "d"})
+
+
 def _strip_accents(s: str) -> str:
+    s = s.translate(_FOLD)
     return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
 
 
+_NUMBERS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
 _ARTICLES = re.compile(r"\b(?:a|an|the|my|our)\b", re.IGNORECASE)
 
 
@@ -279,6 +296,7 @@ def value_key(value: str) -> str:
     s = re.sub(r"[^\w\s]", " ", s)
     toks = []
     for t in s.split():
+        t = _NUMBERS.get(t, t)
         if len(t) > 3 and t.endswith("s") and not t.endswith("ss") and not t.isdigit():
             t = t[:-1]
         toks.append(t)
@@ -430,10 +448,10 @@ _CI = "(?i:{})".format
 # names of pets / people
 @_tpl(rf"^{_MY}\s+{_CI(_REL)}(?:'s|’s)\s+{_CI('name')}\s+{_CI('is')}\s+{_NAME}")
 @_tpl(rf"^{_MY}\s+{_CI(_REL)}\s+{_CI('is called|is named|goes by|is nicknamed|name is')}\s+{_NAME}")
-@_tpl(rf"^{_MY}\s+{_CI(_REL)},?\s+{_NAME}(?:,|\s+(?!(?i:is|was|and|or)\b)\w|\s*$)")
+@_tpl(rf"^{_MY}\s+{_CI(_REL)},?\s+{_NAME}(?:,|\s+(?!(?i:and|or)\b)\w|\s*$)")
 @_tpl(rf"^{_NAME},\s+{_MY}\s+{_CI(_REL)},")
 @_tpl(rf"^{_MY}\s+{_CI(_REL)}\s+{_CI('is')}\s+{_NAME}\s*$")
-@_tpl(rf"^{_NAME}\s+{_CI('is')}\s+{_MY}\s+{_CI(_REL)}(?:(?:'s|’s) {_CI('name')})?\s*$")
+@_tpl(rf"^{_NAME}\s+{_CI('is')}\s+{_MY}\s+{_CI(_REL)}(?:(?:'s|’s) {_CI('name')})?(?:\s*$|\s*,|\s+(?i:and|but|so)\b)")
 @_tpl(rf"^{_I}\s+{_CI('have|own|got')}\s+{_CI('a|an|two|three')}\s+{_CI(_REL)}\s+{_CI('named|called')}\s+{_NAME}")
 def _rel_name(m):
     v = m.group("val").strip()
@@ -504,15 +522,21 @@ def _job_ok(v: str) -> bool:
 
 @_tpl(rf"^{_I}\s+{_CI('(?:currently |now |still )?')}{_CI('work as|am working as|.m working as|work full-time as|work part-time as')}\s+"
       rf"{_CI('an? ')}?(?P<val>[\w\- ]+)")
-@_tpl(rf"^{_IM}\s+{_CI('(?:now |currently |actually |still )?')}{_CI('an? ')}(?P<val>[\w\- ]+?)(?:\s+{_CI('by profession|by trade|at|for|in')}\b.*)?\s*$")
+@_tpl(rf"^{_IM}\s+{_CI('(?:now |currently |actually |still )?')}{_CI('an? ')}(?P<val>[\w\- ]+?)(?:\s+{_CI('by profession|by trade|at|for|in')}\b[^,]*)?(?:\s*$|\s*,.*$|\s+(?i:and|so|but|too)\b.*$)")
 @_tpl(rf"^{_MY}\s+{_CI('job|job title|profession|occupation|role|title')}\s+{_CI('is')}\s+{_CI('(?:now )?')}{_CI('an? ')}?(?P<val>[\w\- ]+)")
 def _job(m):
     raw = m.group("val")
+    if raw.strip().casefold() == "student" and re.search(r"(?i)\bstudent at\b", m.string):
+        return None  # "I'm a student at <school>" is the school template's
     parts = re.split(r"\s+(?:at|for|with)\s+(?=(?:the\s+)?[A-Z0-9])", raw, maxsplit=1)
     v = _clean_value(parts[0])
     if not _job_ok(v):
         return None
     out = [("job title", v)]
+    if len(parts) == 1:
+        after = re.match(r"\s+(?:at|for)\s+" + _ORG, m.string[m.end("val"):])
+        if after:
+            parts = [parts[0], after.group("val")]
     if len(parts) == 2:
         org = re.match(_ORG, parts[1])
         if org:
@@ -531,7 +555,7 @@ def _vehicle_ok(v: str) -> bool:
 @_tpl(rf"^{_MY}\s+{_CI('(?:new )?')}{_CI('car|vehicle|ride')}\s+{_CI('is')}\s+{_CI('(?:now )?')}(?P<val>{_CI('an?')}\s+.+)")
 @_tpl(rf"^{_I}\s+{_CI('(?:just |recently )?')}{_CI('bought|got')}\s+(?P<val>{_CI('an?|a new')}\s+.+)")
 def _car(m):
-    v = _clean_value(m.group("val"))
+    v = _clean_value(re.split(r"\s+(?:and|but|so|which|that)\s+", m.group("val"))[0])
     v = re.sub(r"^(?i:new|used|second-hand)\s+", "", v)
     if not _vehicle_ok(v) or len(v.split()) > 5:
         return None
@@ -553,6 +577,8 @@ def _split_list(v: str) -> list[str]:
 @_tpl(rf"^{_I}\s+{_CI('have|.ve got|have got')}\s+{_CI('an?|a severe|a bad|a serious')}\s+(?P<val>[\w\- ]+?)\s+{_CI('allergy')}")
 def _allergy(m):
     raw = re.split(r"(?i)\s*[,;]?\s*\b(?:so|which|but|because|since|it|that)\b", m.group("val"))[0]
+    if "," in raw and not re.search(r"\b(?:and|or)\b|&", raw):
+        raw = raw.split(",")[0]  # "peanuts, sadly": a comment, not a list
     vals = []
     for part in _split_list(raw):
         v = _clean_value(part)
@@ -566,13 +592,13 @@ def _intolerance(m):
     return [("intolerance", m.group("val").lower())]
 
 
-@_tpl(rf"^{_IM}\s+{_CI('(?:a |an |strictly |strict |fully )?')}(?P<val>{_CI('vegetarian|vegan|pescatarian|pescetarian|flexitarian')})\s*$")
+@_tpl(rf"^{_IM}\s+{_CI('(?:a |an |strictly |strict |fully )?')}(?P<val>{_CI('vegetarian|vegan|pescatarian|pescetarian|flexitarian')})(?:\s*$|\s*,|\s+(?i:and|but|so|too|now)\b)")
 def _diet(m):
     v = m.group("val").lower().replace("pescetarian", "pescatarian")
     return [("diet", v)]
 
 
-@_tpl(rf"^{_I}\s+{_CI('have|.ve got|have got|live with|suffer from')}\s+(?P<val>{_CI(_CONDITIONS)})\s*$")
+@_tpl(rf"^{_I}\s+{_CI('have|.ve got|have got|live with|suffer from')}\s+(?P<val>{_CI(_CONDITIONS)})(?=\s*$|\s*,|\s+(?i:and|so|but|too|now)\b)")
 @_tpl(rf"^{_IM}\s+(?P<val>{_CI('diabetic|celiac|coeliac|epileptic|asthmatic|colou?r ?blind|dyslexic|autistic')})\s*$")
 def _condition(m):
     return [("medical condition", m.group("val").lower())]
@@ -584,6 +610,7 @@ def _blood(m):
 
 
 @_tpl(rf"^{_IM}\s+(?P<val>\d{{1,3}})\s*{_CI('years old|year old|yrs old|yo')}\b")
+@_tpl(rf"^{_IM}\s+(?P<val>\d{{2,3}})(?=\s*,|\s*$)")
 @_tpl(rf"^{_CI('i just turned|i turned')}\s+(?P<val>\d{{1,3}})\s*$")
 def _age(m):
     v = m.group("val")
@@ -617,7 +644,7 @@ def _favorite(m):
     return [(f"favorite {what}", v)]
 
 
-@_tpl(rf"^{_I}\s+{_CI('have|.ve got|have got')}\s+(?P<val>{_CI(_NUMBER_WORDS)})\s+(?P<what>{_CI('kids|children|sons|daughters|siblings|brothers|sisters|cats|dogs|grandchildren|grandkids|kid|child|son|daughter|sibling|brother|sister|cat|dog')})\s*$")
+@_tpl(rf"^{_I}\s+{_CI('have|.ve got|have got')}\s+(?P<val>{_CI(_NUMBER_WORDS)})\s+(?P<what>{_CI('kids|children|sons|daughters|siblings|brothers|sisters|cats|dogs|grandchildren|grandkids|kid|child|son|daughter|sibling|brother|sister|cat|dog')})(?=\s*$|\s*,|\s+(?i:and|so|but|too|now)\b)")
 def _count(m):
     what = m.group("what").lower()
     plural = {"kid": "kids", "child": "children", "son": "sons", "daughter": "daughters",
@@ -633,7 +660,7 @@ def _pet(m):
 
 @_tpl(rf"^{_I}\s+{_CI('(?:currently )?')}{_CI('study|am studying|.m studying|major in|.m majoring in|am majoring in')}\s+(?P<val>(?!at\b)[\w ]+)")
 def _study(m):
-    v = _clean_value(re.split(r"(?i)\s+at\s+", m.group("val"))[0])
+    v = _clean_value(re.split(r"(?i)\s+(?:at|and|but|because|so|in|with|for)\s+", m.group("val"))[0])
     if not _ok_value(v, 4):
         return None
     return [("field of study", v)]
@@ -658,7 +685,7 @@ def _married(m):
     return [("spouse's name", v)] if _is_name(v) else None
 
 
-@_tpl(rf"^{_I}\s+{_CI('support|root for|cheer for')}\s+{_ORG}\s*$")
+@_tpl(rf"^{_I}\s+{_CI('support|root for|cheer for')}\s+{_ORG}(?=\s*$|\s*,|\s+(?i:and|so|but|too|now)\b)")
 def _team(m):
     return [("supports team", m.group("val"))]
 
@@ -689,7 +716,8 @@ def _rel_work(m):
 _SENT_SPLIT = re.compile(r"(?<=[.!?…])[\"”’)]*\s+|\n+|(?<=[.!?])(?=[A-Z])")
 _CLAUSE_SPLIT = re.compile(
     r"\s*[;:—–]\s*|\s+-\s+|\s*,?\s+\b(?:and|but|so|because|although|though|plus|while|since|also|"
-    r"whereas|cause|cos)\s+(?=(?:i|i'm|i’m|i've|we|my|our)\b)|,\s+(?=(?:i|i'm|i’m|i've|we)\b)",
+    r"whereas|cause|cos)\s+(?=(?:i|i'm|i’m|i've|we|my|our)\b)|,\s+(?=(?:i|i'm|i’m|i've|we|they|"
+    r"he|she|it|it's|you|there|that|which|who|so|and|but)\b)",
     re.IGNORECASE,
 )
 _QUESTION_START = re.compile(
@@ -721,7 +749,8 @@ def _strip_filler(clause: str) -> str:
         clause = _FILLER.sub("", clause).strip()
         # a short leading time/place adverbial: "In 2019, I moved ..." / "Last week, my ..."
         m = re.match(r"^([\w'’ ]{1,30}),\s+(?=(?i:i|i'm|i’m|we|my|our)\b)", clause)
-        if m and len(m.group(1).split()) <= 4 and not re.match(r"^[A-Z][a-z]+$", m.group(1)):
+        if (m and len(m.group(1).split()) <= 4 and not re.match(r"^[A-Z][a-z]+$", m.group(1))
+                and not re.match(r"(?i)(?:i|i'm|i’m|we|my|our|you|he|she|they|it)\b", m.group(1))):
             clause = clause[m.end():]
     return clause
 
@@ -752,7 +781,7 @@ def extract_facts(text: str, subject: str = "user") -> list[ExtractedFact]:
         body = _expand(_strip_filler(clause)).rstrip(" .!…")
         if not body or _QUESTION_START.match(body):
             continue
-        if _HYPOTHETICAL.search(body) or _NEGATION.search(body) or _REPORTED.search(body):
+        if _HEDGE.search(body):
             continue
         update = bool(_UPDATE.search(body))
         for rx, handler in _T:
@@ -762,6 +791,15 @@ def extract_facts(text: str, subject: str = "user") -> list[ExtractedFact]:
             pairs = handler(m)
             if not pairs:
                 continue
+            # the filters look at the statement itself (up to the value), not at what follows:
+            # "I'm 72 years old and not great with computers" states the age.
+            last_value = _clean_value(pairs[-1][1])
+            start = m.start("val") if "val" in rx.groupindex and m.start("val") >= 0 else m.end()
+            tail = body[start:]
+            pos = tail.find(last_value) if last_value else -1
+            region = body[: start + (pos + len(last_value) if pos >= 0 else len(tail))]
+            if _HYPOTHETICAL.search(region) or _NEGATION.search(region) or _REPORTED.search(region):
+                break
             for attribute, raw in pairs:
                 value = _clean_value(raw) if not attribute.endswith("'s name") else raw.strip()
                 if not _ok_value(value):

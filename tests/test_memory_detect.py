@@ -1,0 +1,206 @@
+"""Ledger, store and repetition detection through the `Memory` facade (FakeEmbedder)."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import UserError, load_settings
+from memory import Memory
+from memory.ledger import SCHEMA_VERSION
+
+
+def u(session, content, time=None):
+    t = {"session": session, "role": "user", "content": content}
+    if time:
+        t["time"] = time
+    return t
+
+
+def a(session, content, time=None):
+    t = u(session, content, time)
+    t["role"] = "assistant"
+    return t
+
+
+@pytest.fixture
+def mem():
+    with Memory(load_settings()) as m:
+        yield m
+
+
+def by_value(mem, value):
+    return [f for f in mem.facts() if f.value == value]
+
+
+def test_candidate_needs_two_distinct_sessions(mem):
+    mem.add_turns([u("s1", "My dog's name is Pepper."), u("s1", "Again: my dog's name is Pepper.")])
+    mem.detect()
+    [f] = mem.facts()
+    assert f.status == "observed" and f.sessions == ["s1"] and len(f.turns) == 2
+    mem.add_turns([u("s2", "my dog's name is Pepper, as I said")])
+    rep = mem.detect()
+    [f] = mem.facts()
+    assert f.status == "candidate" and f.sessions == ["s1", "s2"]
+    assert rep.promoted == [f.id]
+
+
+def test_paraphrase_matches_same_fact(mem):
+    mem.add_turns([u("s1", "my dog's name is Pepper"), u("s2", "Pepper, my dog, loves the beach.")])
+    mem.detect()
+    [f] = mem.facts()
+    assert f.status == "candidate" and f.text == "My dog's name is Pepper."
+
+
+def test_related_attribute_by_meaning(mem):
+    mem.add_turns([u("s1", "My puppy Pepper chewed my shoe."), u("s2", "My dog's name is Pepper.")])
+    mem.detect()
+    [f] = mem.facts()
+    assert f.status == "candidate" and len(f.sessions) == 2
+
+
+def test_different_animals_with_same_name_are_different_facts(mem):
+    mem.add_turns([u("s1", "My dog's name is Pepper."), u("s2", "My cat's name is Pepper.")])
+    mem.detect()
+    assert sorted(f.attribute for f in mem.facts()) == ["cat's name", "dog's name"]
+    assert all(f.status == "observed" for f in mem.facts())
+
+
+def test_assistant_turns_are_never_a_source(mem):
+    mem.add_turns([a("s1", "You live in Oslo."), a("s2", "I live in Oslo."),
+                   a("s3", "My dog's name is Rex.")])
+    rep = mem.detect()
+    assert mem.facts() == [] and rep.statements == 0
+
+
+def test_secrets_are_stored_as_turns_but_never_facts(mem):
+    mem.add_turns([u("s1", "My PIN is 4821."), u("s2", "My PIN is 4821 again.")])
+    mem.detect()
+    assert mem.facts() == []
+    assert len(mem.turns()) == 2
+
+
+def test_explicit_update_supersedes(mem):
+    mem.add_turns([
+        u("s1", "My office is in building 7.", "2024-01-01T10:00:00"),
+        u("s2", "my office is in building 7, near the lab", "2024-01-08T10:00:00"),
+    ])
+    mem.detect()
+    [old] = mem.facts("candidate")
+    mem.add_turns([u("s3", "My office is now in building 12.", "2024-02-01T10:00:00")])
+    rep = mem.detect()
+    old = mem.get(old.id)
+    [new] = by_value(mem, "building 12")
+    assert old.status == "superseded" and old.superseded_by == new.id
+    # explicit update of a candidate: the new value is a candidate at once
+    assert new.status == "candidate" and new.promoted_by == "update"
+    assert old.id in rep.superseded
+
+
+def test_implicit_change_needs_its_own_sessions(mem):
+    mem.add_turns([u("s1", "I live in Oslo.", "2024-01-01T10:00:00"),
+                   u("s2", "I live in Oslo.", "2024-01-02T10:00:00"),
+                   u("s3", "I live in Bergen.", "2024-02-01T10:00:00")])
+    mem.detect()
+    [oslo] = by_value(mem, "Oslo")
+    [bergen] = by_value(mem, "Bergen")
+    assert oslo.status == "superseded" and oslo.superseded_by == bergen.id
+    assert bergen.status == "observed"
+    mem.add_turns([u("s4", "We live in Bergen.", "2024-03-01T10:00:00")])
+    mem.detect()
+    assert mem.get(bergen.id).status == "candidate"
+
+
+def test_older_statement_imported_late_does_not_win(mem):
+    mem.add_turns([u("s2", "I live in Bergen.", "2024-02-01T10:00:00")])
+    mem.detect()
+    mem.add_turns([u("s1", "I live in Oslo.", "2024-01-01T10:00:00")])
+    mem.detect()
+    [oslo] = by_value(mem, "Oslo")
+    assert oslo.status == "superseded"
+    assert by_value(mem, "Bergen")[0].status == "observed"
+
+
+def test_multi_valued_attributes_do_not_supersede(mem):
+    mem.add_turns([u("s1", "I'm allergic to peanuts."), u("s2", "I'm allergic to shellfish."),
+                   u("s3", "I'm allergic to peanuts, sadly.")])
+    mem.detect()
+    st = {f.value: f.status for f in mem.facts()}
+    assert st == {"peanuts": "candidate", "shellfish": "observed"}
+
+
+def test_forget_hides_turns_and_stays_forgotten(mem):
+    mem.add_turns([u("s1", "My dog's name is Pepper."), u("s2", "Pepper, my dog, is napping."),
+                   u("s2", "The weather is nice today.")])
+    mem.detect()
+    assert any("Pepper" in h.text for h in mem.search("dog Pepper", k=3))
+    f = mem.forget("My dog's name is Pepper")
+    assert f.status == "forgotten"
+    assert all("Pepper" not in h.text for h in mem.search("dog Pepper", k=3))
+    mem.add_turns([u("s3", "my dog's name is Pepper!")])
+    mem.detect()
+    assert mem.get(f.id).status == "forgotten"
+    assert all("Pepper" not in h.text for h in mem.search("dog Pepper", k=5))
+    assert mem.rebuild_index() == 1  # only the weather turn is visible
+
+
+def test_forget_by_id_and_unknown(mem):
+    mem.add_turns([u("s1", "I live in Oslo.")])
+    mem.detect()
+    [f] = mem.facts()
+    assert mem.forget(f.id).status == "forgotten"
+    with pytest.raises(UserError, match="no fact"):
+        mem.forget("my cat is called Zorro")
+
+
+def test_ledger_statuses_and_unlearn_list(mem):
+    mem.add_turns([u("s1", "I live in Oslo.", "2024-01-01T00:00:00"),
+                   u("s2", "I live in Oslo.", "2024-01-02T00:00:00")])
+    mem.detect()
+    [f] = mem.facts("candidate")
+    mem.set_status(f.id, "consolidated", note="trained")
+    assert mem.facts(["consolidated"])[0].consolidated_at
+    assert mem.to_unlearn() == []
+    mem.add_turns([u("s3", "I moved to Bergen.", "2024-03-01T00:00:00")])
+    mem.detect()
+    [gone] = mem.to_unlearn()
+    assert gone.id == f.id and gone.status == "superseded"
+    mem.mark_unlearned([f.id])
+    assert mem.to_unlearn() == []
+    with pytest.raises(UserError):
+        mem.set_status(f.id, "bogus")
+    with pytest.raises(UserError):
+        mem.set_status("nope", "candidate")
+    with pytest.raises(UserError):
+        mem.facts("bogus")
+    assert mem.ledger.schema_version == SCHEMA_VERSION
+    assert [h["to_status"] for h in mem.ledger.history(f.id)] == [
+        "observed", "candidate", "consolidated", "superseded"]
+
+
+def test_add_turns_all_or_nothing(mem):
+    with pytest.raises(UserError, match="turn 2"):
+        mem.add_turns([u("s1", "fine"), {"session": "s1", "role": "robot", "content": "x"}])
+    assert mem.turns() == [] and mem.store.count() == 0
+
+
+def test_duplicate_timed_turns_are_ignored(mem):
+    t = u("s1", "I live in Oslo.", "2024-01-01T00:00:00")
+    assert mem.add_turns([t]).added == 1
+    rep = mem.add_turns([t])
+    assert rep.added == 0 and rep.duplicates == 1
+
+
+def test_search_and_rebuild_index(mem):
+    mem.add_turns([u("s1", "I love hiking in the mountains."), a("s1", "Which mountains?"),
+                   u("s2", "Sourdough baking is my new hobby.")])
+    hits = mem.search("baking sourdough", k=1)
+    assert hits[0].text.startswith("Sourdough") and hits[0].session == "s2"
+    assert mem.rebuild_index() == 3
+    assert mem.search("baking sourdough", k=1)[0].text.startswith("Sourdough")
+    mem.store.delete([1])
+    assert mem.sync_index() == 1 and mem.store.count() == 3
+
+
+def test_lock_in_same_process(mem):
+    with pytest.raises(UserError, match=r"in use by process PID \d+"):
+        Memory(load_settings())
