@@ -81,6 +81,9 @@ class Memory:
             self.lock.release()
             raise
         self._closed = False
+        if self.store.needs_rebuild:
+            self.rebuild_index()
+            self.store.needs_rebuild = False
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod

@@ -70,6 +70,14 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
             if self._model is None:
                 os.environ["HF_HUB_OFFLINE"] = "1"
                 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                try:
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
+                    hf_logging.set_verbosity_error()
+                except Exception:  # pragma: no cover - cosmetic only
+                    pass
                 path = self.path or default_model_path()
                 if not Path(path).is_dir():
                     raise UserError(f"embedder model directory not found: {path}")

@@ -134,20 +134,28 @@ class TurnStore:
         self.embedder = embedder
         self.name = settings.memory.collection
         self.client = _client(settings)
+        #: True when the collection was (re)created empty because it had been built with
+        #: another embedder; the owner must re-index it from the ledger (Memory does).
+        self.needs_rebuild = False
         self.collection = self._open()
 
     def _open(self):
-        try:
+        def create():
             return self.client.get_or_create_collection(
                 self.name,
                 embedding_function=self.embedder,
                 configuration={"hnsw": {"space": "cosine"}},
             )
+
+        try:
+            return create()
         except ValueError as e:
-            raise UserError(
-                f"turn index {self.name!r} was built with another embedder ({e}); "
-                "run `rebuild_index()` or use the same embedder"
-            ) from e
+            if "conflict" not in str(e).lower():
+                raise UserError(f"cannot open turn index {self.name!r}: {e}") from e
+            # built with another embedder: its vectors are useless now; start it over
+            self.client.delete_collection(self.name)
+            self.needs_rebuild = True
+            return create()
 
     def count(self) -> int:
         return self.collection.count()

@@ -204,3 +204,21 @@ def test_search_and_rebuild_index(mem):
 def test_lock_in_same_process(mem):
     with pytest.raises(UserError, match=r"in use by process PID \d+"):
         Memory(load_settings())
+
+
+def test_switching_embedder_reindexes_from_ledger():
+    from chromadb.utils.embedding_functions import register_embedding_function
+
+    from tests.fakes import FakeEmbedder
+
+    @register_embedding_function
+    class OtherFake(FakeEmbedder):
+        @staticmethod
+        def name() -> str:
+            return "hippo-fake-other"
+
+    with Memory(load_settings()) as m:
+        m.add_turns([u("s1", "I bake sourdough on Sundays."), u("s1", "I live in Oslo.")])
+    with Memory(load_settings(), embedder=OtherFake()) as m:
+        assert m.store.count() == 2
+        assert m.search("sourdough", 1)[0].text.startswith("I bake")
