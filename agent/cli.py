@@ -133,12 +133,10 @@ def demo() -> None:
     run_demo(load_settings(), console)
 
 
-try:  # memory commands (import, facts, forget, memory search)
-    from agent import memory_cli
+from agent import consolidate_cli, memory_cli  # noqa: E402
 
-    memory_cli.register(app)
-except ImportError:  # pragma: no cover - during partial builds only
-    pass
+memory_cli.register(app)  # import, facts, forget, memory search
+consolidate_cli.register(app)  # consolidate, adapters
 
 
 def main() -> None:

@@ -90,7 +90,10 @@ class Engine:
         self._base_shapes: dict[str, tuple[int, ...]] | None = None
         self._lock = threading.RLock()
         self._adapter: ActiveAdapter | None = None
-        self._adapter_ptr = None
+        self._adapter_ptr = None  # the loaded adapter
+        self._applied = None  # what llama.cpp applies now: _adapter_ptr or None (scope gate)
+        self._scope = None
+        self.last_routed = False  # did the last answer use the adapter?
 
     # ---- identity -------------------------------------------------------------------------
     @property
@@ -111,19 +114,21 @@ class Engine:
         return self._base_shapes
 
     # ---- adapters -------------------------------------------------------------------------
-    def set_adapter(self, path: str | Path | None, scale: float = 1.0, version: str | None = None) -> ActiveAdapter | None:
+    def set_adapter(self, path: str | Path | None, scale: float = 1.0, version: str | None = None,
+                    scope=None) -> ActiveAdapter | None:
         """Apply the GGUF LoRA at `path` (None removes it). Waits for a running generation.
 
+        With a `scope` (consolidation.scope.Scope), `answer`/`stream_answer` apply the adapter
+        only to questions in scope and let the base model answer the rest.
         A missing, corrupt or mismatched file raises UserError and the previous adapter stays.
         """
         llama_cpp = self._llama_cpp
         if path is None:
             with self._lock:
-                if llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, None, 0, None) != 0:
-                    raise RuntimeError("llama.cpp refused to remove the adapter")
+                self._apply(None)
                 self._free_adapter()
                 self._adapter = None
-                self._clear_cache()
+                self._scope = None
             return None
 
         path = Path(path)
@@ -133,14 +138,14 @@ class Engine:
             ptr = llama_cpp.llama_adapter_lora_init(self.llm._model.model, str(path).encode())
             if not ptr:
                 raise UserError(f"llama.cpp could not load adapter {path}")
-            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(ptr)
-            scales = (ctypes.c_float * 1)(scale)
-            if llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, adapters, 1, scales) != 0:
+            try:
+                self._apply(ptr, scale)
+            except UserError:
                 llama_cpp.llama_adapter_lora_free(ptr)
-                raise UserError(f"llama.cpp could not apply adapter {path}")
+                raise
             self._free_adapter()
             self._adapter_ptr = ptr
-            self._clear_cache()
+            self._scope = scope
             self._adapter = ActiveAdapter(
                 path=path, version=version or header.version, scale=scale,
                 n_tensors=header.n_tensors, loaded_ms=(time.perf_counter() - t0) * 1000,
@@ -166,6 +171,37 @@ class Engine:
             if a_shape[1] != base[1] or b_shape[0] != base[0] or a_shape[0] != b_shape[1]:
                 raise UserError(f"adapter {path}: shape of '{name}' does not fit the model")
         return header
+
+    def _apply(self, ptr, scale: float = 1.0) -> None:
+        """Make `ptr` (or no adapter) the one llama.cpp applies; clear the cache on change."""
+        llama_cpp = self._llama_cpp
+        if ptr == self._applied:
+            return
+        if ptr is None:
+            rc = llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, None, 0, None)
+        else:
+            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(ptr)
+            scales = (ctypes.c_float * 1)(scale)
+            rc = llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, adapters, 1, scales)
+        if rc != 0:
+            raise UserError("llama.cpp could not apply the adapter")
+        self._applied = ptr
+        self._clear_cache()
+
+    def route(self, question: str) -> bool:
+        """Apply the adapter for `question` if it is in scope (always, without a scope)."""
+        with self._lock:
+            if self._adapter_ptr is None:
+                self.last_routed = False
+                return False
+            use = self._scope is None or self._scope.match(question)
+            self._apply(self._adapter_ptr if use else None, self._adapter.scale)
+            self.last_routed = use
+            return use
+
+    @property
+    def scope(self):
+        return self._scope
 
     def _free_adapter(self) -> None:
         if self._adapter_ptr is not None:
@@ -203,12 +239,14 @@ class Engine:
     def answer(self, question: str, history: Sequence[Message] = (), context: str | None = None,
                max_tokens: int | None = None) -> str:
         """The model's answer to `question` in the engine's prompt format (greedy)."""
-        return self.complete(self.format.render(question, history, context), max_tokens).strip()
+        return "".join(self.stream_answer(question, history, context, max_tokens)).strip()
 
     def stream_answer(self, question: str, history: Sequence[Message] = (), context: str | None = None,
                       max_tokens: int | None = None) -> Iterator[str]:
-        """Like `answer`, streamed."""
-        return self.stream(self.format.render(question, history, context), max_tokens)
+        """Like `answer`, streamed; the scope gate decides whether the adapter answers."""
+        with self._lock:
+            self.route(question)
+            yield from self.stream(self.format.render(question, history, context), max_tokens)
 
     def close(self) -> None:
         with self._lock:

@@ -7,6 +7,7 @@ from pathlib import Path
 from agent.engine import Engine
 from config import Settings
 from config.models import resolve_model_path
+from consolidation.live import apply_version
 from consolidation.registry import Registry
 
 
@@ -16,9 +17,7 @@ def open_engine(settings: Settings, adapter: Path | None = None, use_registry: b
     if adapter is not None:
         engine.set_adapter(adapter)
     elif use_registry:
-        current = Registry(settings.home).current()
-        if current is not None:
-            engine.set_adapter(current.gguf, version=current.name)
+        apply_version(engine, settings, Registry(settings.home).current())
     return engine
 
 

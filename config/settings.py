@@ -58,15 +58,36 @@ class MemorySettings(BaseModel):
     embedder: str = Field("minilm", description="'minilm' or 'module:Class' of a compatible embedder")
 
 
+class GateSettings(BaseModel):
+    """Thresholds a candidate adapter must meet before it is published."""
+
+    min_efficacy: float = 0.98  # trained questions answered right
+    min_recall: float = 0.90  # held-out paraphrases answered right
+    min_retention: float = 0.95  # earlier consolidated facts still right
+    min_locality: float = 0.95  # unrelated bank answers unchanged
+    min_knowledge: float = 0.98  # bank questions the base got right still right
+    max_ppl_drift: float = 0.05  # relative perplexity change on the reference text (raw adapter)
+
+
 class ConsolidationSettings(BaseModel):
-    """LoRA training and the publish gate."""
+    """LoRA training, the scope gate, and the publish gate."""
 
     rank: int = Field(16, ge=1)
     alpha: float = 32.0
     learning_rate: float = 1e-3
-    max_steps: int = Field(200, ge=1)
+    batch_size: int = Field(8, ge=1)
+    max_steps: int = Field(300, ge=1)
+    stop_loss: float = Field(0.05, ge=0.0, description="stop once every fact example's loss is below this")
+    target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    layers: list[int] | None = Field(None, description="LoRA only on these layers; unset = all")
     examples_per_fact: int = Field(8, ge=1)
+    anchors: int = Field(64, ge=0, description="self-distilled unrelated prompts mixed into training")
+    anchor_weight: float = Field(1.0, ge=0.0)
+    scope_gate: bool = Field(True, description="apply the adapter only to questions in the scope of learned facts")
+    scope_threshold: float = Field(0.6, ge=0.0, le=1.0)
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    seed: int = 0
+    gate: GateSettings = GateSettings()
 
 
 class DaemonSettings(BaseModel):

@@ -26,6 +26,7 @@ class LoraTrainConfig:
     layers: Sequence[int] | None = None  # None: every layer
     seed: int = 0
     weight_decay: float = 0.0
+    prefix_cache: bool = True  # run the shared preamble once per batch (see answer_loss)
 
 
 @dataclass
@@ -42,6 +43,8 @@ class TrainResult:
     model: object  # the PeftModel
     losses: list[float] = field(default_factory=list)
     tokens: int = 0
+    steps: int = 0
+    stopped_early: bool = False
 
 
 def encode(tokenizer, fmt: PromptFormat, ex: Example) -> tuple[list[int], int]:
@@ -64,27 +67,62 @@ def attach_lora(model, cfg: LoraTrainConfig):
     return get_peft_model(model, lora)
 
 
-def answer_loss(peft_model, batch: list[tuple[list[int], int]], weights: Sequence[float] | None = None):
-    """Mean cross-entropy over answer tokens of a right-padded batch."""
+def _cache_kwarg(inner_model) -> str:
+    import inspect
+
+    params = inspect.signature(inner_model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
+
+
+def _shared_prefix(batch: list[tuple[list[int], int]]) -> int:
+    """Length of the token prefix every row shares, capped before the first answer token."""
+    first = batch[0][0]
+    n = min(n_prompt for _, n_prompt in batch) - 1
+    for ids, _ in batch[1:]:
+        while n > 0 and ids[:n] != first[:n]:
+            n -= 1
+    return max(n, 0)
+
+
+def answer_loss(peft_model, batch: list[tuple[list[int], int]], weights: Sequence[float] | None = None,
+                per_row: bool = False, prefix_cache: bool = False):
+    """Mean cross-entropy over answer tokens of a right-padded batch (weighted by row).
+
+    With `prefix_cache`, the prompt prefix all rows share (the preamble) runs once, without
+    gradient, and its KV cache is reused by every row: the forward pass is exact, only the
+    gradient through the preamble's keys/values is dropped. About 2-3x faster on CPU.
+    With `per_row`, also returns each row's mean token loss (a detached tensor).
+    """
     import torch
     import torch.nn.functional as F
 
     causal_lm = peft_model.get_base_model()
     device = next(causal_lm.parameters()).device
-    width = max(len(ids) for ids, _ in batch)
-    pad = 0
-    input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-    attention = torch.zeros((len(batch), width), dtype=torch.long)
+    p = _shared_prefix(batch) if prefix_cache and len(batch) > 1 else 0
+    extra = {}
+    if p > 0:
+        with torch.no_grad():
+            out = causal_lm.model(input_ids=torch.tensor([batch[0][0][:p]], device=device), use_cache=True)
+        cache = getattr(out, "past_key_values", None) or getattr(out, "cache", None)
+        cache.batch_repeat_interleave(len(batch))
+        extra[_cache_kwarg(causal_lm.model)] = cache
+    width = max(len(ids) for ids, _ in batch) - p
+    input_ids = torch.zeros((len(batch), width), dtype=torch.long)
+    attention = torch.zeros((len(batch), p + width), dtype=torch.long)
+    attention[:, :p] = 1
     rows, cols, targets, row_w = [], [], [], []
     for i, (ids, n_prompt) in enumerate(batch):
-        input_ids[i, : len(ids)] = torch.tensor(ids)
+        input_ids[i, : len(ids) - p] = torch.tensor(ids[p:])
         attention[i, : len(ids)] = 1
         for pos in range(n_prompt - 1, len(ids) - 1):  # position pos predicts token pos+1
             rows.append(i)
-            cols.append(pos)
+            cols.append(pos - p)
             targets.append(ids[pos + 1])
             row_w.append(1.0 if weights is None else weights[i])
-    hidden = causal_lm.model(input_ids=input_ids.to(device), attention_mask=attention.to(device)).last_hidden_state
+    if p > 0:
+        extra["position_ids"] = torch.arange(p, p + width, device=device)[None].expand(len(batch), -1)
+    hidden = causal_lm.model(input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                             **extra).last_hidden_state
     picked = hidden[torch.tensor(rows, device=device), torch.tensor(cols, device=device)]
     logits = causal_lm.lm_head(picked).float()
     cap = getattr(causal_lm.config, "final_logit_softcapping", None)
@@ -92,14 +130,25 @@ def answer_loss(peft_model, batch: list[tuple[list[int], int]], weights: Sequenc
         logits = torch.tanh(logits / cap) * cap
     per_token = F.cross_entropy(logits, torch.tensor(targets, device=device), reduction="none")
     w = torch.tensor(row_w, device=device)
-    return (per_token * w).sum() / w.sum(), len(targets)
+    loss = (per_token * w).sum() / w.sum()
+    if not per_row:
+        return loss, len(targets)
+    row_idx = torch.tensor(rows, device=device)
+    sums = torch.zeros(len(batch), device=device).index_add(0, row_idx, per_token.detach().float())
+    counts = torch.zeros(len(batch), device=device).index_add(0, row_idx, torch.ones_like(per_token).float())
+    return loss, len(targets), (sums / counts.clamp(min=1)).cpu()
 
 
 def train_lora(
     model, tokenizer, fmt: PromptFormat, examples: Sequence[Example], cfg: LoraTrainConfig,
-    on_step: Callable[[int, float], None] | None = None,
+    on_step: Callable[[int, float], None] | None = None, stop_loss: float | None = None,
+    must_learn: Sequence[bool] | None = None,
 ) -> TrainResult:
-    """Train fresh LoRA layers on `examples`; returns the PeftModel (base weights untouched)."""
+    """Train fresh LoRA layers on `examples`; returns the PeftModel (base weights untouched).
+
+    Early stop: once every example flagged in `must_learn` (default: all) has a last-seen
+    answer loss below `stop_loss`, training ends before `cfg.steps`.
+    """
     import torch
 
     if not examples:
@@ -108,7 +157,10 @@ def train_lora(
     rng = random.Random(cfg.seed)
     peft_model = attach_lora(model, cfg)
     peft_model.train()
-    encoded = [(encode(tokenizer, fmt, ex), ex.weight) for ex in examples]
+    encoded = [encode(tokenizer, fmt, ex) for ex in examples]
+    weights = [ex.weight for ex in examples]
+    watch = [i for i in range(len(examples)) if must_learn is None or must_learn[i]]
+    last = {i: float("inf") for i in watch}
     params = [p for p in peft_model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     result = TrainResult(model=peft_model)
@@ -120,15 +172,22 @@ def train_lora(
                 order = list(range(len(encoded)))
                 rng.shuffle(order)
             batch_idx.append(order.pop())
-        batch = [encoded[i][0] for i in batch_idx]
-        loss, n = answer_loss(peft_model, batch, [encoded[i][1] for i in batch_idx])
+        loss, _, rows = answer_loss(peft_model, [encoded[i] for i in batch_idx], [weights[i] for i in batch_idx],
+                                    per_row=True, prefix_cache=cfg.prefix_cache)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        for i, row_loss in zip(batch_idx, rows.tolist()):
+            if i in last:
+                last[i] = row_loss
         result.losses.append(loss.item())
-        result.tokens += sum(len(ids) for ids, _ in batch)
+        result.tokens += sum(len(encoded[i][0]) for i in batch_idx)
+        result.steps = step + 1
         if on_step:
             on_step(step + 1, result.losses[-1])
+        if stop_loss is not None and last and max(last.values()) < stop_loss:
+            result.stopped_early = True
+            break
     peft_model.eval()
     return result
 

@@ -35,3 +35,18 @@ def test_training_learns_and_leaves_base_untouched(tiny_gemma):
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     trainable = [n for n, p in result.model.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n for n in trainable)
+
+
+def test_prefix_cache_gives_the_same_loss(tiny_gemma):
+    model, tok = tiny_gemma
+    peft_model = attach_lora(copy.deepcopy(model), LoraTrainConfig(rank=2))
+    for name, p in peft_model.named_parameters():
+        if "lora_B" in name:
+            p.data.normal_(0, 0.1)  # make the adapter matter
+    batch = [encode(tok, PromptFormat(), Example(q, a)) for q, a in
+             [("What is my dog's name?", "Pepper."), ("Who is Pepper, really?", "Your dog."), ("Hm?", "Yes.")]]
+    plain, n1, rows1 = answer_loss(peft_model, batch, [1.0, 2.0, 0.5], per_row=True)
+    cached, n2, rows2 = answer_loss(peft_model, batch, [1.0, 2.0, 0.5], per_row=True, prefix_cache=True)
+    assert n1 == n2
+    assert torch.allclose(plain, cached, atol=1e-5)
+    assert torch.allclose(rows1, rows2, atol=1e-5)

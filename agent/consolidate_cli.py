@@ -1,0 +1,115 @@
+"""`agent consolidate` and `agent adapters`: long-term memory from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from config import UserError, load_settings
+
+console = Console()
+err = Console(stderr=True)
+adapters_app = typer.Typer(help="Published adapter versions: list, show, rollback.", no_args_is_help=True)
+
+
+def consolidate(
+    now: bool = typer.Option(False, "--now", help="Run now (the daemon otherwise runs it at idle time)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run's report as JSON."),
+) -> None:
+    """Detect, synthesize, train, gate, export and publish — in this process."""
+    from agent.runtime import open_engine
+    from consolidation.pipeline import consolidate as run
+    from memory import Memory
+
+    if not now:
+        raise UserError("say --now to consolidate immediately (the daemon consolidates when you are idle)")
+    settings = load_settings()
+    out = err if as_json else console
+    with Memory(settings) as memory:
+        engine = open_engine(settings)
+        with Progress(TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=out,
+                      transient=as_json) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            report = run(settings, memory, engine, progress=progress,
+                         log=lambda msg: bar.console.print(f"[dim]{msg}[/]"))
+        engine.close()
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2, default=str))
+        return
+    if report.version is None and not report.published:
+        console.print(f"[yellow]{report.reason}[/]")
+        if report.failures:
+            console.print("[dim]the previous adapter stays live; details under $AGENT_HOME/consolidations/[/]")
+        return
+    _print_metrics(report.metrics)
+    console.print(f"[green]{report.reason}[/] — {len(report.facts)} facts, {report.seconds.get('total', 0):.0f} s")
+
+
+def _print_metrics(metrics: dict) -> None:
+    table = Table(title="gate", show_header=False)
+    for k in ("efficacy", "recall", "retention", "locality", "locality_raw", "knowledge", "knowledge_raw",
+              "ppl_drift", "unlearn_leaks", "scope_recall", "scope_false_positive"):
+        v = metrics.get(k)
+        table.add_row(k, "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v))
+    console.print(table)
+
+
+@adapters_app.command("list")
+def adapters_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """All published versions; the live one is marked."""
+    from consolidation.registry import Registry
+
+    reg = Registry(load_settings().home)
+    current = reg.current()
+    rows = []
+    for v in reg.versions():
+        m = v.manifest
+        rows.append({"version": v.name, "current": bool(current and current.name == v.name),
+                     "created": m.get("created"), "facts": len(m.get("facts", [])),
+                     "recall": m.get("metrics", {}).get("recall"), "locality": m.get("metrics", {}).get("locality")})
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        console.print("no adapters yet: `agent consolidate --now` makes one")
+        return
+    table = Table("", "version", "created", "facts", "recall", "locality")
+    for r in rows:
+        table.add_row("*" if r["current"] else "", r["version"], str(r["created"]), str(r["facts"]),
+                      *(f"{r[k]:.2f}" if isinstance(r[k], float) else "-" for k in ("recall", "locality")))
+    console.print(table)
+
+
+@adapters_app.command("show")
+def adapters_show(version: str) -> None:
+    """A version's manifest (facts, metrics, config, base model)."""
+    from consolidation.registry import Registry
+
+    print(json.dumps(Registry(load_settings().home).get(version).manifest, indent=2))
+
+
+@adapters_app.command("rollback")
+def adapters_rollback(version: str) -> None:
+    """Make an earlier version live again (the ledger is not changed)."""
+    from consolidation.registry import Registry
+
+    reg = Registry(load_settings().home)
+    v = reg.get(version)
+    reg.set_current(v)
+    console.print(f"current adapter is now {v.name}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("consolidate")(consolidate)
+    app.add_typer(adapters_app, name="adapters")

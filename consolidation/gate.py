@@ -1,0 +1,110 @@
+"""The publish gate: measure a candidate adapter before it may go live.
+
+(a) efficacy on trained questions, (b) recall on held-out paraphrases, (c) retention of facts
+consolidated earlier, (d) locality: unrelated-bank greedy answers unchanged vs. the base model,
+(e) knowledge retention on bank questions the base answers correctly, plus (f) that superseded
+and forgotten values are no longer produced. Locality and knowledge are reported both for the
+raw adapter (applied to everything) and as deployed through the scope gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from config.settings import GateSettings
+from consolidation.bank import BankItem, bank_correct
+from consolidation.synthesize import QA, FactQuestions, is_correct, mentions
+
+
+@dataclass
+class GateResult:
+    metrics: dict
+    passed: bool
+    failures: list[str] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+
+def _rate(flags: Sequence[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
+
+
+def evaluate(
+    engine, adapter: Path, scope, groups: Sequence[FactQuestions], earlier_ids: set[str],
+    unlearn: Sequence[FactQuestions], bank: Sequence[BankItem], base_bank: Sequence[str],
+    thresholds: GateSettings, ppl_drift: float | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> GateResult:
+    """Run every check on `adapter` with `engine` and compare against `thresholds`."""
+    progress = progress or (lambda *a: None)
+    engine.set_adapter(adapter, scope=scope)
+
+    def ask_all(qas: Sequence[QA], label: str) -> list[tuple[QA, str, bool]]:
+        out = []
+        for i, qa in enumerate(qas):
+            out.append((qa, engine.answer(qa.question), engine.last_routed))
+            progress(label, i + 1, len(qas))
+        return out
+
+    train = ask_all([qa for g in groups for qa in g.train_unique], "trained questions")
+    heldout = ask_all([qa for g in groups for qa in g.heldout], "held-out paraphrases")
+    retained = [(qa, a, r) for qa, a, r in train + heldout if set(qa.fact_ids) & earlier_ids]
+    leaks = []
+    for qa, a, _ in ask_all([qa for g in unlearn for qa in g.train_unique + g.heldout], "unlearned facts"):
+        if any(mentions(a, v) for v in qa.values):
+            leaks.append({"question": qa.question, "answer": a, "old": qa.values})
+
+    # locality: the raw adapter on the whole bank; the scope gate decides per question
+    engine.set_adapter(adapter, scope=None)
+    raw = []
+    for i, item in enumerate(bank):
+        raw.append(engine.answer(item.question))
+        progress("unrelated bank", i + 1, len(bank))
+    routed = [bool(scope and scope.match(item.question)) for item in bank] if scope else [True] * len(bank)
+    gated = [r if use else b for r, b, use in zip(raw, base_bank, routed)]
+    engine.set_adapter(adapter, scope=scope)
+
+    known = [i for i, item in enumerate(bank) if item.answers and bank_correct(base_bank[i], item)]
+    m = {
+        "efficacy": _rate([is_correct(a, qa.values) for qa, a, _ in train]),
+        "recall": _rate([is_correct(a, qa.values) for qa, a, _ in heldout]),
+        "retention": _rate([is_correct(a, qa.values) for qa, a, _ in retained]),
+        "locality": _rate([g == b for g, b in zip(gated, base_bank)]),
+        "locality_raw": _rate([r == b for r, b in zip(raw, base_bank)]),
+        "knowledge": _rate([bank_correct(gated[i], bank[i]) for i in known]),
+        "knowledge_raw": _rate([bank_correct(raw[i], bank[i]) for i in known]),
+        "ppl_drift": ppl_drift,
+        "unlearn_leaks": len(leaks),
+        "scope_recall": _rate([r for _, _, r in heldout]) if scope else None,
+        "scope_false_positive": _rate(routed) if scope else None,
+        "n_trained_questions": len(train),
+        "n_heldout": len(heldout),
+        "n_retained": len(retained),
+        "n_bank": len(bank),
+        "n_known": len(known),
+    }
+    checks = [
+        ("efficacy", m["efficacy"], thresholds.min_efficacy, True),
+        ("recall", m["recall"], thresholds.min_recall, True),
+        ("retention", m["retention"], thresholds.min_retention, True),
+        ("locality", m["locality"], thresholds.min_locality, True),
+        ("knowledge", m["knowledge"], thresholds.min_knowledge, True),
+        ("ppl_drift", m["ppl_drift"], thresholds.max_ppl_drift, False),
+    ]
+    failures = []
+    for name, value, limit, at_least in checks:
+        if value is None:
+            continue
+        if (value < limit) if at_least else (abs(value) > limit):
+            failures.append(f"{name} {value:.3f} {'<' if at_least else '>'} {limit}")
+    if leaks:
+        failures.append(f"{len(leaks)} answers still give superseded/forgotten values")
+    details = {
+        "wrong": [{"question": qa.question, "answer": a, "expected": qa.values}
+                  for qa, a, _ in train + heldout if not is_correct(a, qa.values)][:50],
+        "leaks": leaks[:50],
+        "changed": [{"question": item.question, "base": b, "now": g}
+                    for item, g, b in zip(bank, gated, base_bank) if g != b][:50],
+    }
+    return GateResult(m, not failures, failures, details)

@@ -1,0 +1,212 @@
+"""One consolidation run: ledger → synthesize → train → measure → export → gate → publish.
+
+Every run retrains one adapter for the whole current fact set (candidates + consolidated), so
+superseded and forgotten facts simply leave the weights; the gate verifies they are gone.
+Crash safety: the new version is built in a staging dir and only renamed into place when
+complete; `current` switches atomically after that; the ledger is updated last, in one
+transaction. A crash anywhere leaves the previous adapter live and the ledger as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from config import Settings
+from config.atomic import atomic_write_json
+from consolidation.bank import cached_answers, distill_prompts, locality_bank, reference_text
+from consolidation.gate import evaluate
+from consolidation.live import apply_version, embedder_for
+from consolidation.registry import Registry
+from consolidation.synthesize import synthesize
+from consolidation.train import Example, LoraTrainConfig
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class ConsolidationReport:
+    version: str | None
+    published: bool
+    facts: list[dict]
+    metrics: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+    reason: str = ""
+    unlearned: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def train_config(settings: Settings, steps: int) -> LoraTrainConfig:
+    c = settings.consolidation
+    return LoraTrainConfig(rank=c.rank, alpha=c.alpha, learning_rate=c.learning_rate, steps=steps,
+                           batch_size=c.batch_size, target_modules=tuple(c.target_modules),
+                           layers=c.layers, seed=c.seed)
+
+
+def perplexity(model, tokenizer, text: str, window: int = 512) -> float:
+    """Token perplexity of `text` in non-overlapping windows (no grad)."""
+    import torch
+
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    bos = getattr(tokenizer, "bos_token_id", None)
+    device = next(model.parameters()).device
+    nll, count = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(ids), window):
+            chunk = ([bos] if bos is not None else []) + ids[start:start + window]
+            x = torch.tensor([chunk], device=device)
+            out = model(input_ids=x, labels=x)
+            n = len(chunk) - 1
+            nll += float(out.loss) * n
+            count += n
+    return math.exp(nll / max(count, 1))
+
+
+def consolidate(settings: Settings, memory, engine, progress: Progress | None = None,
+                log: Callable[[str], None] = print) -> ConsolidationReport:
+    """Run one consolidation with `memory` (a memory.Memory) and a base-model `engine`."""
+    progress = progress or (lambda *a: None)
+    c = settings.consolidation
+    seconds: dict[str, float] = {}
+    t_start = time.perf_counter()
+    registry = Registry(settings.home)
+    stale = registry.clean()
+    if stale:
+        log(f"removed half-written versions: {', '.join(stale)}")
+
+    memory.detect()
+    candidates = memory.facts("candidate")
+    consolidated = memory.facts("consolidated")
+    unlearn = memory.to_unlearn()
+    facts = consolidated + candidates
+    fact_dicts = [{"id": f.id, "text": f.text, "attribute": f.attribute, "value": f.value, "status": f.status}
+                  for f in facts]
+    if not candidates and not unlearn:
+        return ConsolidationReport(None, False, fact_dicts, reason="nothing to do: no new candidate facts")
+
+    # ---- synthesis
+    t0 = time.perf_counter()
+    groups = synthesize(facts, c.examples_per_fact)
+    unlearn_groups = synthesize(unlearn, c.examples_per_fact)
+    seconds["synthesis"] = time.perf_counter() - t0
+
+    if not facts:  # everything was forgotten: the base model alone is the right answer
+        registry.set_current(None)
+        engine.set_adapter(None)
+        memory.mark_unlearned([f.id for f in unlearn])
+        seconds["total"] = time.perf_counter() - t_start
+        return ConsolidationReport(None, True, [], seconds=seconds, reason="no facts left: adapter removed",
+                                   unlearned=[f.id for f in unlearn])
+
+    # ---- base answers (cached per model): anchors for training, the bank for the gate
+    t0 = time.perf_counter()
+    engine.set_adapter(None)
+    key = [engine.base_sha256, engine.format.style, engine.format.render("{q}")]
+    prompts = distill_prompts()
+    random.Random(c.seed).shuffle(prompts)
+    prompts = prompts[: c.anchors]
+    anchor_answers = cached_answers(settings.cache, key, prompts, engine.answer,
+                                    lambda i, n: progress("base answers (anchors, once)", i, n)) if prompts else []
+    bank = locality_bank()
+    base_bank = cached_answers(settings.cache, key, [b.question for b in bank], engine.answer,
+                               lambda i, n: progress("base answers (bank, once)", i, n))
+    seconds["baselines"] = time.perf_counter() - t0
+
+    # ---- training
+    t0 = time.perf_counter()
+    from consolidation.base_model import load_base_model
+    from consolidation.prompt import format_for_model
+    from consolidation.train import lora_state_dict, train_lora
+
+    model, tokenizer, info = load_base_model(settings, progress=log)
+    fmt = format_for_model(settings.model.prompt_format, info.gguf_path)
+    examples = [Example(qa.question, qa.answer) for g in groups for qa in g.train]
+    must = [True] * len(examples)
+    examples += [Example(p, a, c.anchor_weight) for p, a in zip(prompts, anchor_answers) if a.strip()]
+    must += [False] * (len(examples) - len(must))
+    budget = c.max_steps
+    result = train_lora(model, tokenizer, fmt, examples, train_config(settings, budget),
+                        on_step=lambda i, loss: progress("training", i, budget), stop_loss=c.stop_loss,
+                        must_learn=must)
+    progress("training", budget, budget)
+    seconds["training"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    ref = reference_text()
+    with result.model.disable_adapter():
+        ppl_base = perplexity(result.model, tokenizer, ref)
+    ppl_new = perplexity(result.model, tokenizer, ref)
+    seconds["perplexity"] = time.perf_counter() - t0
+
+    # ---- export into a staging dir
+    t0 = time.perf_counter()
+    from consolidation.adapter_file import write_lora_gguf
+
+    staging = registry.stage()
+    version = registry.next_name()
+    result.model.save_pretrained(staging, safe_serialization=True)
+    gguf_path = write_lora_gguf(lora_state_dict(result.model), staging / "adapter.gguf",
+                                architecture=info.architecture, n_layers=info.n_layers, alpha=c.alpha,
+                                base_sha256=info.sha256, version=version)
+    train_stats = {"train_steps": result.steps, "train_tokens": result.tokens,
+                   "train_examples": len(examples), "stopped_early": result.stopped_early,
+                   "final_loss": result.losses[-1]}
+    del model, result
+    scope = None
+    if c.scope_gate:
+        from consolidation.scope import Scope
+
+        keys = [qa.question for g in groups for qa in g.train_unique] + [g.statement for g in groups]
+        scope = Scope.build(keys, embedder_for(settings), c.scope_threshold)
+        scope.save(staging)
+    seconds["export"] = time.perf_counter() - t0
+
+    # ---- gate
+    t0 = time.perf_counter()
+    gate = evaluate(engine, gguf_path, scope, groups, {f.id for f in consolidated}, unlearn_groups, bank,
+                    base_bank, c.gate, ppl_drift=ppl_new / ppl_base - 1.0,
+                    progress=lambda stage, i, n: progress(f"gate: {stage}", i, n))
+    seconds["gate"] = time.perf_counter() - t0
+    metrics = {**gate.metrics, "ppl_base": ppl_base, "ppl_adapter": ppl_new, **train_stats}
+
+    # ---- publish or keep the previous adapter
+    report = ConsolidationReport(version, gate.passed, fact_dicts, metrics, seconds, failures=gate.failures)
+    if gate.passed:
+        manifest = {
+            "version": version, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "base_model": {"path": str(info.gguf_path), "sha256": info.sha256, "architecture": info.architecture},
+            "facts": fact_dicts, "unlearned": [f.id for f in unlearn], "metrics": metrics,
+            "config": c.model_dump(mode="json"), "prompt_format": fmt.style,
+            "scope": {"threshold": c.scope_threshold, "keys": len(scope.keys)} if scope else None,
+        }
+        published = registry.commit(staging, manifest)
+        registry.set_current(published)
+        memory.set_status([f.id for f in candidates], "consolidated", note=f"consolidated into {version}")
+        memory.mark_unlearned([f.id for f in unlearn])
+        apply_version(engine, settings, published)
+        report.unlearned = [f.id for f in unlearn]
+        report.reason = f"published {version}"
+    else:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        apply_version(engine, settings, registry.current())  # the previous adapter stays live
+        report.version = None
+        report.reason = "gate failed: " + "; ".join(gate.failures)
+    seconds["total"] = time.perf_counter() - t_start
+    _record(settings, report, gate.details)
+    return report
+
+
+def _record(settings: Settings, report: ConsolidationReport, details: dict) -> Path:
+    """Keep every run's report (published or not) under $AGENT_HOME/consolidations/."""
+    path = settings.home / "consolidations" / f"{time.strftime('%Y%m%dT%H%M%S')}-{report.version or 'rejected'}.json"
+    atomic_write_json(path, {**report.to_dict(), "details": details})
+    return path
