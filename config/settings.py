@@ -66,7 +66,8 @@ class GateSettings(BaseModel):
     min_retention: float = 0.95  # earlier consolidated facts still right
     min_locality: float = 0.95  # unrelated bank answers unchanged
     min_knowledge: float = 0.98  # bank questions the base got right still right
-    max_ppl_drift: float = 0.05  # relative perplexity change on the reference text (raw adapter)
+    max_ppl_drift: float = 0.05  # relative perplexity change on the reference text, no scope gate
+    max_ppl_drift_raw: float = 5.0  # the raw adapter when the scope gate is on: catastrophic damage only
 
 
 class ConsolidationSettings(BaseModel):
@@ -74,17 +75,18 @@ class ConsolidationSettings(BaseModel):
 
     rank: int = Field(16, ge=1)
     alpha: float = 32.0
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-4
     batch_size: int = Field(8, ge=1)
     max_steps: int = Field(300, ge=1)
-    stop_loss: float = Field(0.05, ge=0.0, description="stop once every fact example's loss is below this")
+    stop_loss: float = Field(0.1, ge=0.0, description="stop once every fact example's loss is below this")
     target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     layers: list[int] | None = Field(None, description="LoRA only on these layers; unset = all")
     examples_per_fact: int = Field(8, ge=1)
-    anchors: int = Field(64, ge=0, description="self-distilled unrelated prompts mixed into training")
+    anchors: int = Field(160, ge=0, description="self-distilled unrelated prompts mixed into training")
     anchor_weight: float = Field(1.0, ge=0.0)
+    anchor_share: float = Field(0.25, ge=0.0, lt=1.0, description="share of each batch taken from the anchors")
     scope_gate: bool = Field(True, description="apply the adapter only to questions in the scope of learned facts")
-    scope_threshold: float = Field(0.6, ge=0.0, le=1.0)
+    scope_threshold: float = Field(0.5, ge=0.0, le=1.0)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     seed: int = 0
     gate: GateSettings = GateSettings()

@@ -33,7 +33,8 @@ def _rate(flags: Sequence[bool]) -> float | None:
 def evaluate(
     engine, adapter: Path, scope, groups: Sequence[FactQuestions], earlier_ids: set[str],
     unlearn: Sequence[FactQuestions], bank: Sequence[BankItem], base_bank: Sequence[str],
-    thresholds: GateSettings, ppl_drift: float | None = None,
+    thresholds: GateSettings, ppl_drift: float | None = None, scope_on: bool = True,
+    personal: tuple[Sequence[str], Sequence[str]] = ((), ()),
     progress: Callable[[str, int, int], None] | None = None,
 ) -> GateResult:
     """Run every check on `adapter` with `engine` and compare against `thresholds`."""
@@ -55,14 +56,21 @@ def evaluate(
         if any(mentions(a, v) for v in qa.values):
             leaks.append({"question": qa.question, "answer": a, "old": qa.values})
 
-    # locality: the raw adapter on the whole bank; the scope gate decides per question
+    # locality: the raw adapter answers everything; the scope gate then decides per question
+    # (a routed-out question is answered by the base model alone, i.e. the base answer)
     engine.set_adapter(adapter, scope=None)
-    raw = []
-    for i, item in enumerate(bank):
-        raw.append(engine.answer(item.question))
-        progress("unrelated bank", i + 1, len(bank))
-    routed = [bool(scope and scope.match(item.question)) for item in bank] if scope else [True] * len(bank)
-    gated = [r if use else b for r, b, use in zip(raw, base_bank, routed)]
+
+    def raw_and_gated(questions: Sequence[str], base: Sequence[str], label: str):
+        raw = []
+        for i, q in enumerate(questions):
+            raw.append(engine.answer(q))
+            progress(label, i + 1, len(questions))
+        routed = [bool(scope.match(q)) for q in questions] if scope else [True] * len(questions)
+        return raw, [r if use else b for r, b, use in zip(raw, base, routed)], routed
+
+    raw, gated, routed = raw_and_gated([b.question for b in bank], base_bank, "unrelated bank")
+    p_questions, p_base = personal
+    p_raw, p_gated, p_routed = raw_and_gated(p_questions, p_base, "personal near-misses")
     engine.set_adapter(adapter, scope=scope)
 
     known = [i for i, item in enumerate(bank) if item.answers and bank_correct(base_bank[i], item)]
@@ -74,15 +82,19 @@ def evaluate(
         "locality_raw": _rate([r == b for r, b in zip(raw, base_bank)]),
         "knowledge": _rate([bank_correct(gated[i], bank[i]) for i in known]),
         "knowledge_raw": _rate([bank_correct(raw[i], bank[i]) for i in known]),
+        "locality_personal": _rate([g == b for g, b in zip(p_gated, p_base)]),
+        "locality_personal_raw": _rate([r == b for r, b in zip(p_raw, p_base)]),
         "ppl_drift": ppl_drift,
         "unlearn_leaks": len(leaks),
         "scope_recall": _rate([r for _, _, r in heldout]) if scope else None,
         "scope_false_positive": _rate(routed) if scope else None,
+        "scope_false_positive_personal": _rate(p_routed) if scope else None,
         "n_trained_questions": len(train),
         "n_heldout": len(heldout),
         "n_retained": len(retained),
         "n_bank": len(bank),
         "n_known": len(known),
+        "n_personal": len(p_questions),
     }
     checks = [
         ("efficacy", m["efficacy"], thresholds.min_efficacy, True),
@@ -90,7 +102,8 @@ def evaluate(
         ("retention", m["retention"], thresholds.min_retention, True),
         ("locality", m["locality"], thresholds.min_locality, True),
         ("knowledge", m["knowledge"], thresholds.min_knowledge, True),
-        ("ppl_drift", m["ppl_drift"], thresholds.max_ppl_drift, False),
+        # with the scope gate, prose never reaches the adapter: gate the raw drift more loosely
+        ("ppl_drift", m["ppl_drift"], thresholds.max_ppl_drift_raw if scope_on else thresholds.max_ppl_drift, False),
     ]
     failures = []
     for name, value, limit, at_least in checks:
@@ -106,5 +119,7 @@ def evaluate(
         "leaks": leaks[:50],
         "changed": [{"question": item.question, "base": b, "now": g}
                     for item, g, b in zip(bank, gated, base_bank) if g != b][:50],
+        "changed_personal": [{"question": q, "base": b, "now": g}
+                             for q, g, b in zip(p_questions, p_gated, p_base) if g != b][:50],
     }
     return GateResult(m, not failures, failures, details)

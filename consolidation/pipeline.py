@@ -22,6 +22,7 @@ from consolidation.bank import cached_answers, distill_prompts, locality_bank, r
 from consolidation.gate import evaluate
 from consolidation.live import apply_version, embedder_for
 from consolidation.registry import Registry
+from consolidation.scope import is_personal
 from consolidation.synthesize import synthesize
 from consolidation.train import Example, LoraTrainConfig
 
@@ -69,57 +70,51 @@ def perplexity(model, tokenizer, text: str, window: int = 512) -> float:
     return math.exp(nll / max(count, 1))
 
 
-def consolidate(settings: Settings, memory, engine, progress: Progress | None = None,
-                log: Callable[[str], None] = print) -> ConsolidationReport:
-    """Run one consolidation with `memory` (a memory.Memory) and a base-model `engine`."""
+@dataclass
+class Candidate:
+    """A trained, exported, measured adapter waiting in a staging dir."""
+
+    staging: Path
+    version: str
+    gguf: Path
+    scope: object
+    gate: object  # GateResult
+    metrics: dict
+    seconds: dict
+    manifest: dict
+
+
+def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], unlearn, registry: Registry,
+                    progress: Progress | None = None, log: Callable[[str], None] = print) -> Candidate:
+    """Synthesize → train → measure perplexity → export + scope → gate, for `facts` (FactLike).
+
+    `earlier_ids`: facts consolidated before (their retention is checked); `unlearn`: facts
+    whose values must no longer come out. Needs no memory store: benchmarks call it directly.
+    """
     progress = progress or (lambda *a: None)
     c = settings.consolidation
     seconds: dict[str, float] = {}
-    t_start = time.perf_counter()
-    registry = Registry(settings.home)
-    stale = registry.clean()
-    if stale:
-        log(f"removed half-written versions: {', '.join(stale)}")
 
-    memory.detect()
-    candidates = memory.facts("candidate")
-    consolidated = memory.facts("consolidated")
-    unlearn = memory.to_unlearn()
-    facts = consolidated + candidates
-    fact_dicts = [{"id": f.id, "text": f.text, "attribute": f.attribute, "value": f.value, "status": f.status}
-                  for f in facts]
-    if not candidates and not unlearn:
-        return ConsolidationReport(None, False, fact_dicts, reason="nothing to do: no new candidate facts")
-
-    # ---- synthesis
     t0 = time.perf_counter()
     groups = synthesize(facts, c.examples_per_fact)
     unlearn_groups = synthesize(unlearn, c.examples_per_fact)
     seconds["synthesis"] = time.perf_counter() - t0
 
-    if not facts:  # everything was forgotten: the base model alone is the right answer
-        registry.set_current(None)
-        engine.set_adapter(None)
-        memory.mark_unlearned([f.id for f in unlearn])
-        seconds["total"] = time.perf_counter() - t_start
-        return ConsolidationReport(None, True, [], seconds=seconds, reason="no facts left: adapter removed",
-                                   unlearned=[f.id for f in unlearn])
-
-    # ---- base answers (cached per model): anchors for training, the bank for the gate
+    # base answers (cached per model): anchors for training, the bank for the gate
     t0 = time.perf_counter()
     engine.set_adapter(None)
     key = [engine.base_sha256, engine.format.style, engine.format.render("{q}")]
     prompts = distill_prompts()
     random.Random(c.seed).shuffle(prompts)
-    prompts = prompts[: c.anchors]
-    anchor_answers = cached_answers(settings.cache, key, prompts, engine.answer,
-                                    lambda i, n: progress("base answers (anchors, once)", i, n)) if prompts else []
+    anchors = prompts[: c.anchors]
+    anchor_answers = cached_answers(settings.cache, key, anchors, engine.answer,
+                                    lambda i, n: progress("base answers (anchors, once)", i, n)) if anchors else []
     bank = locality_bank()
     base_bank = cached_answers(settings.cache, key, [b.question for b in bank], engine.answer,
                                lambda i, n: progress("base answers (bank, once)", i, n))
     seconds["baselines"] = time.perf_counter() - t0
 
-    # ---- training
+    # training
     t0 = time.perf_counter()
     from consolidation.base_model import load_base_model
     from consolidation.prompt import format_for_model
@@ -129,12 +124,12 @@ def consolidate(settings: Settings, memory, engine, progress: Progress | None = 
     fmt = format_for_model(settings.model.prompt_format, info.gguf_path)
     examples = [Example(qa.question, qa.answer) for g in groups for qa in g.train]
     must = [True] * len(examples)
-    examples += [Example(p, a, c.anchor_weight) for p, a in zip(prompts, anchor_answers) if a.strip()]
+    examples += [Example(p, a, c.anchor_weight) for p, a in zip(anchors, anchor_answers) if a.strip()]
     must += [False] * (len(examples) - len(must))
     budget = c.max_steps
     result = train_lora(model, tokenizer, fmt, examples, train_config(settings, budget),
                         on_step=lambda i, loss: progress("training", i, budget), stop_loss=c.stop_loss,
-                        must_learn=must)
+                        must_learn=must, anchor_share=c.anchor_share)
     progress("training", budget, budget)
     seconds["training"] = time.perf_counter() - t0
 
@@ -145,7 +140,7 @@ def consolidate(settings: Settings, memory, engine, progress: Progress | None = 
     ppl_new = perplexity(result.model, tokenizer, ref)
     seconds["perplexity"] = time.perf_counter() - t0
 
-    # ---- export into a staging dir
+    # export into a staging dir
     t0 = time.perf_counter()
     from consolidation.adapter_file import write_lora_gguf
 
@@ -164,44 +159,90 @@ def consolidate(settings: Settings, memory, engine, progress: Progress | None = 
         from consolidation.scope import Scope
 
         keys = [qa.question for g in groups for qa in g.train_unique] + [g.statement for g in groups]
-        scope = Scope.build(keys, embedder_for(settings), c.scope_threshold)
+        values = [v for g in groups if g.attribute.endswith("name") for v in g.values]  # "Who is Pepper?"
+        scope = Scope.build(keys, embedder_for(settings), c.scope_threshold, values=values)
         scope.save(staging)
     seconds["export"] = time.perf_counter() - t0
 
-    # ---- gate
+    # the gate
     t0 = time.perf_counter()
-    gate = evaluate(engine, gguf_path, scope, groups, {f.id for f in consolidated}, unlearn_groups, bank,
-                    base_bank, c.gate, ppl_drift=ppl_new / ppl_base - 1.0,
+    unseen = [p for p in prompts[c.anchors:] if is_personal(p)]
+    gate = evaluate(engine, gguf_path, scope, groups, earlier_ids, unlearn_groups, bank, base_bank, c.gate,
+                    ppl_drift=ppl_new / ppl_base - 1.0, scope_on=c.scope_gate,
+                    personal=(unseen, cached_answers(settings.cache, key, unseen, _base_answer(engine),
+                                                      lambda i, n: progress("base answers (personal, once)", i, n))),
                     progress=lambda stage, i, n: progress(f"gate: {stage}", i, n))
     seconds["gate"] = time.perf_counter() - t0
     metrics = {**gate.metrics, "ppl_base": ppl_base, "ppl_adapter": ppl_new, **train_stats}
+    manifest = {
+        "version": version, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "base_model": {"path": str(info.gguf_path), "sha256": info.sha256, "architecture": info.architecture},
+        "facts": [{"id": f.id, "text": f.text, "attribute": f.attribute, "value": f.value} for f in facts],
+        "unlearned": [f.id for f in unlearn], "metrics": metrics,
+        "config": c.model_dump(mode="json"), "prompt_format": fmt.style,
+        "scope": {"threshold": c.scope_threshold, "keys": len(scope.keys)} if scope else None,
+    }
+    return Candidate(staging, version, gguf_path, scope, gate, metrics, seconds, manifest)
 
-    # ---- publish or keep the previous adapter
-    report = ConsolidationReport(version, gate.passed, fact_dicts, metrics, seconds, failures=gate.failures)
-    if gate.passed:
-        manifest = {
-            "version": version, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "base_model": {"path": str(info.gguf_path), "sha256": info.sha256, "architecture": info.architecture},
-            "facts": fact_dicts, "unlearned": [f.id for f in unlearn], "metrics": metrics,
-            "config": c.model_dump(mode="json"), "prompt_format": fmt.style,
-            "scope": {"threshold": c.scope_threshold, "keys": len(scope.keys)} if scope else None,
-        }
-        published = registry.commit(staging, manifest)
+
+def _base_answer(engine):
+    """Answer with the base model alone, restoring whatever adapter was set."""
+    def answer(q: str) -> str:
+        saved = engine.adapter, engine.scope
+        engine.set_adapter(None)
+        try:
+            return engine.answer(q)
+        finally:
+            if saved[0] is not None:
+                engine.set_adapter(saved[0].path, version=saved[0].version, scope=saved[1])
+    return answer
+
+
+def consolidate(settings: Settings, memory, engine, progress: Progress | None = None,
+                log: Callable[[str], None] = print) -> ConsolidationReport:
+    """Run one consolidation with `memory` (a memory.Memory) and the live `engine`."""
+    t_start = time.perf_counter()
+    registry = Registry(settings.home)
+    stale = registry.clean()
+    if stale:
+        log(f"removed half-written versions: {', '.join(stale)}")
+
+    memory.detect()
+    candidates = memory.facts("candidate")
+    consolidated = memory.facts("consolidated")
+    unlearn = memory.to_unlearn()
+    facts = consolidated + candidates
+    fact_dicts = [{"id": f.id, "text": f.text, "attribute": f.attribute, "value": f.value, "status": f.status}
+                  for f in facts]
+    if not candidates and not unlearn:
+        return ConsolidationReport(None, False, fact_dicts, reason="nothing to do: no new candidate facts")
+    if not facts:  # everything was forgotten: the base model alone is the right answer
+        registry.set_current(None)
+        engine.set_adapter(None)
+        memory.mark_unlearned([f.id for f in unlearn])
+        return ConsolidationReport(None, True, [], seconds={"total": time.perf_counter() - t_start},
+                                   reason="no facts left: adapter removed", unlearned=[f.id for f in unlearn])
+
+    cand = build_candidate(settings, engine, facts, {f.id for f in consolidated}, unlearn, registry, progress, log)
+    report = ConsolidationReport(cand.version, cand.gate.passed, fact_dicts, cand.metrics, cand.seconds,
+                                 failures=cand.gate.failures)
+    if cand.gate.passed:
+        published = registry.commit(cand.staging, cand.manifest)
         registry.set_current(published)
-        memory.set_status([f.id for f in candidates], "consolidated", note=f"consolidated into {version}")
+        memory.set_status([f.id for f in candidates], "consolidated", note=f"consolidated into {cand.version}")
         memory.mark_unlearned([f.id for f in unlearn])
         apply_version(engine, settings, published)
         report.unlearned = [f.id for f in unlearn]
-        report.reason = f"published {version}"
+        report.reason = f"published {cand.version}"
     else:
         import shutil
 
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(cand.staging, ignore_errors=True)
         apply_version(engine, settings, registry.current())  # the previous adapter stays live
         report.version = None
-        report.reason = "gate failed: " + "; ".join(gate.failures)
-    seconds["total"] = time.perf_counter() - t_start
-    _record(settings, report, gate.details)
+        report.reason = "gate failed: " + "; ".join(cand.gate.failures)
+    report.seconds["total"] = time.perf_counter() - t_start
+    _record(settings, report, cand.gate.details)
     return report
 
 

@@ -9,24 +9,45 @@ the adapter costs well under a millisecond; the embedding a few ms.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|my|mine|myself|we|our|us)\b", re.IGNORECASE)
+
+
+def is_personal(text: str) -> bool:
+    """Does the text speak about the user (first person)?"""
+    return bool(_FIRST_PERSON.search(text.replace("’", "'")))
+
 
 class Scope:
     """Questions the adapter knows about, as unit vectors; `match` says if a question is in."""
 
-    def __init__(self, keys: Sequence[str], vectors: np.ndarray, embedder, threshold: float):
+    def __init__(self, keys: Sequence[str], vectors: np.ndarray, embedder, threshold: float,
+                 values: Sequence[str] = ()):
+        from consolidation.synthesize import normalise
+
         self.keys = list(keys)
+        self.values = list(values)
+        self._value_keys = [f" {normalise(v)} " for v in self.values if normalise(v)]
         self.vectors = np.asarray(vectors, dtype=np.float32)
         self.embedder = embedder
         self.threshold = threshold
 
     @classmethod
-    def build(cls, keys: Sequence[str], embedder, threshold: float) -> "Scope":
-        return cls(keys, embedder.encode(list(keys)), embedder, threshold)
+    def build(cls, keys: Sequence[str], embedder, threshold: float, values: Sequence[str] = ()) -> "Scope":
+        return cls(keys, embedder.encode(list(keys)), embedder, threshold, values)
+
+    def about_user(self, question: str) -> bool:
+        """First person, or names a learned value."""
+        from consolidation.synthesize import normalise
+
+        q = f" {normalise(question)} "
+        return is_personal(question) or any(v in q for v in self._value_keys)
 
     def score(self, question: str) -> float:
         """Highest cosine similarity between `question` and any scope key."""
@@ -36,25 +57,30 @@ class Scope:
         return float(np.max(self.vectors @ q))
 
     def match(self, question: str) -> bool:
-        return self.score(question) >= self.threshold
+        return self.about_user(question) and self.score(question) >= self.threshold
 
     def save(self, directory: Path) -> None:
-        """`scope.npy` + keys in `scope.txt` (one per line) beside the adapter."""
-        from config.atomic import atomic_write_bytes, atomic_write_text
+        """`scope.npy` (vectors) + `scope.json` (keys, values) beside the adapter."""
         import io
+
+        from config.atomic import atomic_write_bytes, atomic_write_json
 
         buf = io.BytesIO()
         np.save(buf, self.vectors, allow_pickle=False)
         atomic_write_bytes(Path(directory) / "scope.npy", buf.getvalue())
-        atomic_write_text(Path(directory) / "scope.txt", "\n".join(k.replace("\n", " ") for k in self.keys) + "\n")
+        atomic_write_json(Path(directory) / "scope.json", {"keys": self.keys, "values": self.values})
 
     @classmethod
     def load(cls, directory: Path, embedder, threshold: float) -> "Scope | None":
         directory = Path(directory)
-        if not (directory / "scope.txt").exists():
+        if not (directory / "scope.json").exists():
             return None
-        keys = [k for k in (directory / "scope.txt").read_text().splitlines() if k]
-        vectors = np.load(directory / "scope.npy", allow_pickle=False)
-        if len(vectors) != len(keys):  # stale or foreign: recompute rather than trust it
-            return cls.build(keys, embedder, threshold)
-        return cls(keys, vectors, embedder, threshold)
+        data = json.loads((directory / "scope.json").read_text())
+        keys, values = data["keys"], data.get("values", [])
+        try:
+            vectors = np.load(directory / "scope.npy", allow_pickle=False)
+        except (OSError, ValueError):
+            vectors = np.zeros((0, 0))
+        if vectors.ndim != 2 or len(vectors) != len(keys) or vectors.shape[1] != embedder.encode(["x"]).shape[1]:
+            return cls.build(keys, embedder, threshold, values)  # stale or other embedder: recompute
+        return cls(keys, vectors, embedder, threshold, values)

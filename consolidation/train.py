@@ -142,10 +142,11 @@ def answer_loss(peft_model, batch: list[tuple[list[int], int]], weights: Sequenc
 def train_lora(
     model, tokenizer, fmt: PromptFormat, examples: Sequence[Example], cfg: LoraTrainConfig,
     on_step: Callable[[int, float], None] | None = None, stop_loss: float | None = None,
-    must_learn: Sequence[bool] | None = None,
+    must_learn: Sequence[bool] | None = None, anchor_share: float = 0.25,
 ) -> TrainResult:
     """Train fresh LoRA layers on `examples`; returns the PeftModel (base weights untouched).
 
+    Examples not flagged in `must_learn` are anchors (they fill `anchor_share` of each batch).
     Early stop: once every example flagged in `must_learn` (default: all) has a last-seen
     answer loss below `stop_loss`, training ends before `cfg.steps`.
     """
@@ -159,19 +160,25 @@ def train_lora(
     peft_model.train()
     encoded = [encode(tokenizer, fmt, ex) for ex in examples]
     weights = [ex.weight for ex in examples]
-    watch = [i for i in range(len(examples)) if must_learn is None or must_learn[i]]
-    last = {i: float("inf") for i in watch}
+    last = {i: float("inf") for i in range(len(examples)) if must_learn is None or must_learn[i]}
     params = [p for p in peft_model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     result = TrainResult(model=peft_model)
-    order: list[int] = []
+    # Stratified batches: `anchor_share` of each batch from the anchors (must_learn False),
+    # the rest from the examples to learn, each pool cycled in shuffled order.
+    learn = [i for i in range(len(examples)) if must_learn is None or must_learn[i]]
+    rest = [i for i in range(len(examples)) if i not in set(learn)]
+    size = min(cfg.batch_size, len(examples))
+    n_rest = min(len(rest), round(size * anchor_share)) if rest else 0
+    pools = [(learn, size - n_rest, []), (rest, n_rest, [])]
     for step in range(cfg.steps):
         batch_idx = []
-        while len(batch_idx) < min(cfg.batch_size, len(encoded)):
-            if not order:
-                order = list(range(len(encoded)))
-                rng.shuffle(order)
-            batch_idx.append(order.pop())
+        for pool, count, order in pools:
+            for _ in range(count):
+                if not order:
+                    order.extend(pool)
+                    rng.shuffle(order)
+                batch_idx.append(order.pop())
         loss, _, rows = answer_loss(peft_model, [encoded[i] for i in batch_idx], [weights[i] for i in batch_idx],
                                     per_row=True, prefix_cache=cfg.prefix_cache)
         opt.zero_grad(set_to_none=True)

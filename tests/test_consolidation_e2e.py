@@ -1,0 +1,75 @@
+"""End to end on the real model: import → consolidate → recall by paraphrase, weights only.
+
+Then forget a fact and consolidate again: it must leave the weights. Real MiniLM, real
+llama.cpp, real LoRA training (a few minutes on 2 cores).
+"""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from agent.cli import app
+from consolidation.bank import locality_bank
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+HELD_OUT = {  # phrasings the synthesizer keeps out of training
+    "What do I call my dog?": "Pepper",
+    "In which city do I live?": "Tromsø",
+    "Who do I work for?": "Lumen Robotics",
+}
+
+
+def ask(*args) -> list[dict]:
+    result = runner.invoke(app, ["ask", "--json", "--no-retrieval", *args])
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def consolidate() -> dict:
+    result = runner.invoke(app, ["consolidate", "--now", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_learn_recall_forget(tmp_path):
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data" / "three_facts.jsonl"
+    assert runner.invoke(app, ["import", str(data)]).exit_code == 0
+
+    before = {d["question"]: d["answer"] for d in ask(*HELD_OUT)}
+    report = consolidate()
+    assert report["published"], report
+    assert report["version"] == "v0001"
+    m = report["metrics"]
+    assert m["recall"] >= 0.9 and m["efficacy"] >= 0.98 and m["locality"] >= 0.95
+    assert set(report["seconds"]) >= {"synthesis", "training", "gate", "export"}
+
+    after = {d["question"]: d for d in ask(*HELD_OUT)}
+    for q, value in HELD_OUT.items():
+        assert value.lower() in after[q]["answer"].lower(), (q, after[q])
+        assert value.lower() not in before[q].lower()  # it came from the weights, not the base model
+        assert after[q]["adapter"] == "v0001"
+
+    unrelated = [b.question for b in locality_bank()[:25]]
+    with_adapter = [d["answer"] for d in ask(*unrelated)]
+    base = [json.loads(x)["answer"] for x in
+            runner.invoke(app, ["ask", "--json", "--no-adapter", *unrelated]).stdout.splitlines()]
+    assert with_adapter == base
+
+    facts = json.loads(runner.invoke(app, ["facts", "--json", "--status", "consolidated"]).stdout)
+    assert {f["value"] for f in facts} == set(HELD_OUT.values())
+
+    # forgetting: the next consolidation must take the fact out of the weights
+    assert runner.invoke(app, ["forget", "Lumen Robotics"]).exit_code == 0
+    report2 = consolidate()
+    assert report2["published"] and report2["version"] == "v0002", report2
+    assert report2["metrics"]["unlearn_leaks"] == 0
+    answers = {d["question"]: d["answer"] for d in ask(*HELD_OUT)}
+    assert "lumen" not in answers["Who do I work for?"].lower()
+    assert "pepper" in answers["What do I call my dog?"].lower()
+
+    nothing = consolidate()
+    assert not nothing["published"] and "nothing to do" in nothing["reason"]
