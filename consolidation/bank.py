@@ -55,6 +55,18 @@ def bank_correct(answer: str, item: BankItem) -> bool:
     return any(f" {normalise(x)} " in a for x in item.answers)
 
 
+def cached_value(cache_dir: Path, key_parts: Sequence[str], compute: Callable[[], float]) -> float:
+    """A number that depends only on `key_parts` (e.g. the base model's perplexity), cached."""
+    h = hashlib.sha256("\x00".join(key_parts).encode()).hexdigest()[:20]
+    path = Path(cache_dir) / "baselines" / f"value-{h}.json"
+    try:
+        return float(json.loads(path.read_text())["value"])
+    except (OSError, ValueError, KeyError):
+        value = compute()
+        atomic_write_json(path, {"value": value})
+        return value
+
+
 def cached_answers(cache_dir: Path, key_parts: Sequence[str], questions: Sequence[str],
                    answer: Callable[[str], str], progress: Callable[[int, int], None] | None = None) -> list[str]:
     """Answers to `questions` from `answer` (the base model), cached by `key_parts` + questions."""

@@ -18,7 +18,7 @@ from typing import Callable
 
 from config import Settings
 from config.atomic import atomic_write_json
-from consolidation.bank import cached_answers, distill_prompts, locality_bank, reference_text
+from consolidation.bank import cached_answers, cached_value, distill_prompts, locality_bank, reference_text
 from consolidation.gate import evaluate
 from consolidation.live import apply_version, embedder_for
 from consolidation.registry import Registry
@@ -135,8 +135,11 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
 
     t0 = time.perf_counter()
     ref = reference_text()
-    with result.model.disable_adapter():
-        ppl_base = perplexity(result.model, tokenizer, ref)
+    def base_ppl() -> float:
+        with result.model.disable_adapter():
+            return perplexity(result.model, tokenizer, ref)
+
+    ppl_base = cached_value(settings.cache, ["ppl", info.sha256, ref], base_ppl)
     ppl_new = perplexity(result.model, tokenizer, ref)
     seconds["perplexity"] = time.perf_counter() - t0
 
