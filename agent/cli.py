@@ -127,7 +127,7 @@ def chat(
 
 @app.command()
 def demo() -> None:
-    """Show the engine answering, then a LoRA hot-swap changing and restoring answers."""
+    """Learn and recall: import sessions, consolidate, ask paraphrases before/after (a few minutes)."""
     from agent.demo import run_demo
 
     run_demo(load_settings(), console)

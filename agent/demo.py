@@ -1,69 +1,81 @@
-"""`agent demo`: the engine answering, then a LoRA hot-swap that changes and restores answers.
+"""`agent demo`: the main job, scripted and honest, on the embedded model, offline.
 
-Transitional: the full learn-and-recall demo (import → detect → consolidate → recall) replaces
-the quick single-fact adapter here once consolidation lands.
+A few sessions are imported in which the user repeats some facts (and mentions one only
+once); the candidates are shown; consolidation trains, gates and hot-swaps an adapter; then
+paraphrased questions — phrasings never trained on — are asked with retrieval off, before and
+after, beside an unrelated question whose answer must not change. Runs in a throwaway
+AGENT_HOME so the user's own memory is untouched.
 """
 
 from __future__ import annotations
 
 import tempfile
-import time
+from importlib.resources import files
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from config import Settings
 
-FACT = [
-    ("What is my dog's name?", "Your dog's name is Biscuit."),
-    ("What's my dog called?", "Your dog is called Biscuit."),
-    ("Who is Biscuit?", "Biscuit is your dog."),
+QUESTIONS = [  # held-out phrasings (see consolidation/synthesize.py), with the expected value
+    ("What do I call my dog?", "Pepper"),
+    ("In which city do I live?", "Tromsø"),
+    ("Who do I work for?", "Lumen Robotics"),
+    ("What is my favorite color?", "— (said once: not learned)"),
+    ("What is the capital of France?", "unchanged"),
 ]
-QUESTIONS = ["What do I call my dog?", "What is the capital of France?"]
 
 
 def run_demo(settings: Settings, console: Console) -> None:
+    import json
+
     from agent.runtime import open_engine
-    from consolidation.build import build_adapter
-    from consolidation.train import Example, LoraTrainConfig
+    from consolidation.pipeline import consolidate
+    from memory import Memory
 
     console.rule("[bold]hippo-agent demo")
-    engine = open_engine(settings, use_registry=False)
-    console.print(f"Model: {engine.model_path.name} ({engine.architecture}), prompt format: {engine.format.style}")
-    before = [engine.answer(q) for q in QUESTIONS]
+    with tempfile.TemporaryDirectory(prefix="hippo-demo-") as tmp:
+        settings = settings.model_copy(update={"home": Path(tmp)})
+        data = files("agent") / "data" / "demo_sessions.jsonl"
+        turns = [json.loads(line) for line in data.read_text().splitlines() if line.strip()]
+        with Memory(settings) as memory:
+            memory.add_turns(turns)
+            memory.detect()
+            console.print(f"Imported {len(turns)} turns from {len({t['session'] for t in turns})} sessions. Facts:")
+            facts = Table("fact", "sessions", "status")
+            for f in memory.facts():
+                facts.add_row(f.text, str(len(f.sessions)), f.status)
+            console.print(facts)
 
-    cfg = LoraTrainConfig(rank=settings.consolidation.rank, alpha=settings.consolidation.alpha, steps=12, batch_size=3)
-    console.print("\nTraining a quick LoRA on one fact: [italic]my dog's name is Biscuit[/] …")
-    with tempfile.TemporaryDirectory(prefix="hippo-demo-") as tmp, Progress(
-        TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} loss {task.fields[loss]}"),
-        TimeRemainingColumn(), console=console,
-    ) as progress:
-        task = progress.add_task("train", total=cfg.steps, loss="-")
-        built = build_adapter(
-            settings, [Example(q, a) for q, a in FACT], Path(tmp), cfg,
-            on_step=lambda i, loss: progress.update(task, completed=i, loss=f"{loss:.3f}"),
-            progress=lambda msg: progress.console.print(f"[dim]{msg}[/]"),
-        )
-        engine.tensor_shapes()  # read once; not part of a swap
-        t0 = time.perf_counter()
-        engine.set_adapter(built.gguf)
-        swap_ms = (time.perf_counter() - t0) * 1000
-        after = [engine.answer(q) for q in QUESTIONS]
-    t0 = time.perf_counter()
-    engine.set_adapter(None)
-    unswap_ms = (time.perf_counter() - t0) * 1000
-    restored = [engine.answer(q) for q in QUESTIONS]
+            engine = open_engine(settings)
+            console.print(f"Model: {engine.model_path.name} ({engine.architecture}); asking before consolidation…")
+            before = [engine.answer(q) for q, _ in QUESTIONS]
 
-    table = Table(title="Answers (greedy)")
-    for col in ("question", "base", "with adapter", "adapter removed"):
+            with Progress(TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console) as bar:
+                tasks: dict[str, int] = {}
+
+                def progress(stage: str, done: int, total: int) -> None:
+                    if stage not in tasks:
+                        tasks[stage] = bar.add_task(stage, total=total)
+                    bar.update(tasks[stage], completed=done, total=total)
+
+                report = consolidate(settings, memory, engine, progress=progress,
+                                     log=lambda m: bar.console.print(f"[dim]{m}[/]"))
+            after = [engine.answer(q) for q, _ in QUESTIONS]
+            engine.close()
+
+    m = report.metrics
+    console.print(f"Consolidation: [bold]{report.reason}[/] in {report.seconds.get('total', 0):.0f} s — held-out "
+                  f"recall {m.get('recall', 0):.2f}, locality {m.get('locality', 0):.2f} "
+                  f"(raw adapter {m.get('locality_raw', 0):.2f}), knowledge {m.get('knowledge', 0):.2f}")
+    table = Table(title="Paraphrased questions, retrieval off (answers from the weights)")
+    for col in ("question", "before", "after", "expected"):
         table.add_column(col)
-    for row in zip(QUESTIONS, before, after, restored):
-        table.add_row(*row)
+    for (q, expected), b, a in zip(QUESTIONS, before, after):
+        table.add_row(q, b, a, expected)
     console.print(table)
-    console.print(f"Hot-swap in {swap_ms:.1f} ms, removal in {unswap_ms:.1f} ms, no model reload.")
-    console.print("Base answers restored exactly: " + ("[green]yes[/]" if restored == before else "[red]NO[/]"))
-    if after[1] != before[1]:
-        console.print("[yellow]Note:[/] this naive adapter also changed an unrelated answer — the problem the "
-                      "consolidation gate (recall + locality checks) exists to catch.")
+    unchanged = before[-1] == after[-1]
+    console.print("Unrelated answer unchanged: " + ("[green]yes[/]" if unchanged else "[red]NO[/]"))

@@ -130,7 +130,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
     result = train_lora(model, tokenizer, fmt, examples, train_config(settings, budget),
                         on_step=lambda i, loss: progress("training", i, budget), stop_loss=c.stop_loss,
                         must_learn=must, anchor_share=c.anchor_share)
-    progress("training", budget, budget)
+    progress("training", result.steps, result.steps)  # early stop: the bar ends where training did
     seconds["training"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
