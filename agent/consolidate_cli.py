@@ -6,9 +6,9 @@ import json
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from agent.progress import stage_progress
 from config import UserError, load_settings
 
 console = Console()
@@ -31,18 +31,8 @@ def consolidate(
     out = err if as_json else console
     with Memory(settings) as memory:
         engine = open_engine(settings)
-        with Progress(TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=out,
-                      transient=as_json) as bar:
-            tasks: dict[str, int] = {}
-
-            def progress(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total)
-                bar.update(tasks[stage], completed=done, total=total)
-
-            report = run(settings, memory, engine, progress=progress,
-                         log=lambda msg: bar.console.print(f"[dim]{msg}[/]"))
+        with stage_progress(out, transient=as_json) as (progress, log):
+            report = run(settings, memory, engine, progress=progress, log=log)
         engine.close()
     if as_json:
         print(json.dumps(report.to_dict(), indent=2, default=str))

@@ -14,9 +14,9 @@ from importlib.resources import files
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from agent.progress import stage_progress
 from config import Settings
 
 QUESTIONS = [  # held-out phrasings (see consolidation/synthesize.py), with the expected value
@@ -53,17 +53,8 @@ def run_demo(settings: Settings, console: Console) -> None:
             console.print(f"Model: {engine.model_path.name} ({engine.architecture}); asking before consolidation…")
             before = [engine.answer(q) for q, _ in QUESTIONS]
 
-            with Progress(TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=console) as bar:
-                tasks: dict[str, int] = {}
-
-                def progress(stage: str, done: int, total: int) -> None:
-                    if stage not in tasks:
-                        tasks[stage] = bar.add_task(stage, total=total)
-                    bar.update(tasks[stage], completed=done, total=total)
-
-                report = consolidate(settings, memory, engine, progress=progress,
-                                     log=lambda m: bar.console.print(f"[dim]{m}[/]"))
+            with stage_progress(console) as (progress, log):
+                report = consolidate(settings, memory, engine, progress=progress, log=log)
             after = [engine.answer(q) for q, _ in QUESTIONS]
             engine.close()
 

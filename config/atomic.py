@@ -16,21 +16,30 @@ def fsync_dir(directory: str | Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Replace `path` with `data` so readers see the old or the new file, never a mix."""
+def temp_path(path: str | Path) -> Path:
+    """A hidden temp name beside `path` (same filesystem, so the rename is atomic)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    return path.with_name(f".{path.name}.tmp{os.getpid()}")
+
+
+def commit_file(tmp: Path, path: str | Path) -> Path:
+    """fsync a fully written `tmp`, rename it over `path`, fsync the dir."""
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(Path(path).parent)
+    return Path(path)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Replace `path` with `data` so readers see the old or the new file, never a mix."""
+    tmp = temp_path(path)
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
+        tmp.write_bytes(data)
+        return commit_file(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    return path
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

@@ -8,7 +8,6 @@ We add `hippo.base_model.sha256` and `hippo.version` so a wrong base is refused 
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from config import UserError
-from config.atomic import fsync_dir
+from config.atomic import commit_file, temp_path
 from consolidation.gguf_header import GGUFFormatError, read_gguf_header
 
 KEY_BASE_SHA = "hippo.base_model.sha256"
@@ -102,8 +101,7 @@ def write_lora_gguf(
         raise ValueError("state_dict holds no LoRA weights")
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp = temp_path(path)
     writer = gguf.GGUFWriter(str(tmp), arch=architecture)
     writer.add_string("general.type", "adapter")
     writer.add_string("adapter.type", "lora")
@@ -123,10 +121,7 @@ def write_lora_gguf(
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
         writer.close()
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
+        commit_file(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path

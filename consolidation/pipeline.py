@@ -135,6 +135,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
 
     t0 = time.perf_counter()
     ref = reference_text()
+
     def base_ppl() -> float:
         with result.model.disable_adapter():
             return perplexity(result.model, tokenizer, ref)
@@ -156,7 +157,6 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
     train_stats = {"train_steps": result.steps, "train_tokens": result.tokens,
                    "train_examples": len(examples), "stopped_early": result.stopped_early,
                    "final_loss": result.losses[-1]}
-    del model, result
     scope = None
     if c.scope_gate:
         from consolidation.scope import Scope
