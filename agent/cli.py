@@ -117,12 +117,13 @@ def show_config(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @app.command()
 def chat(
+    session: Optional[str] = typer.Option(None, "--session", help="Continue this session (default: a new one)."),
     no_retrieval: bool = typer.Option(False, "--no-retrieval", help="Do not put remembered turns into the prompt."),
 ) -> None:
-    """Talk to the agent (REPL). /help lists commands; Ctrl-C stops an answer."""
+    """Talk to the agent (REPL); every turn is remembered. /help lists commands."""
     from agent.repl import run_repl
 
-    run_repl(load_settings())
+    run_repl(load_settings(), session=session, retrieval=not no_retrieval)
 
 
 @app.command()

@@ -30,7 +30,10 @@ class FakeEngine:
     def tensor_shapes(self):
         return {}
 
-    def set_adapter(self, path, scale: float = 1.0, version: str | None = None):
+    scope = None
+
+    def set_adapter(self, path, scale: float = 1.0, version: str | None = None, scope=None):
+        self.scope = scope
         if path is None:
             self._adapter = None
             return None

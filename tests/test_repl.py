@@ -1,0 +1,55 @@
+"""`agent chat` with memory, through CliRunner and one shared FakeEngine."""
+
+import copy
+import json
+
+from typer.testing import CliRunner
+
+from agent.cli import app
+from consolidation.adapter_file import write_lora_gguf
+from consolidation.registry import Registry
+from consolidation.train import LoraTrainConfig, attach_lora, lora_state_dict
+
+runner = CliRunner()
+
+
+def chat(*lines, args=()):
+    return runner.invoke(app, ["chat", *args], input="\n".join(lines) + "\n")
+
+
+def test_turns_are_remembered_and_facts_detected_across_sessions(fake_engine):
+    r1 = chat("My dog's name is Pepper.", "/session", "/exit", args=["--session", "s1"])
+    assert r1.exit_code == 0, r1.output
+    assert "session s1" in r1.output
+    r2 = chat("Pepper, my dog, loves the beach.", "/facts", "/exit", args=["--session", "s2"])
+    assert "My dog's name is Pepper." in r2.output and "candidate" in r2.output
+    facts = json.loads(runner.invoke(app, ["facts", "--json"]).stdout)
+    assert [(f["value"], sorted(f["sessions"]), f["status"]) for f in facts] == [("Pepper", ["s1", "s2"], "candidate")]
+
+
+def test_retrieval_brings_other_sessions_into_the_prompt(fake_engine):
+    chat("My dog's name is Pepper.", args=["--session", "s1"])
+    chat("What is my dog's name?", args=["--session", "s2"])
+    assert "Things the user said earlier:\n- My dog's name is Pepper." in fake_engine.prompts[-1]
+    chat("What is my dog's name?", args=["--session", "s3", "--no-retrieval"])
+    assert "said earlier" not in fake_engine.prompts[-1]
+
+
+def test_forget_and_unknown_commands(fake_engine):
+    chat("My dog's name is Pepper.", args=["--session", "s1"])
+    out = chat("/forget", "/forget Pepper", "/forget nothing-like-it", "/bogus").output
+    assert "usage: /forget" in out and "forgot" in out and "no fact matches" in out
+    assert "unknown command /bogus" in out
+
+
+def test_new_adapter_is_picked_up_between_turns(fake_engine, agent_home, tiny_gemma):
+    state = lora_state_dict(attach_lora(copy.deepcopy(tiny_gemma[0]), LoraTrainConfig(rank=2)))
+    reg = Registry(agent_home)
+    staging = reg.stage()
+    write_lora_gguf(state, staging / "adapter.gguf", architecture="gemma3", n_layers=2, alpha=4)
+    reg.set_current(reg.commit(staging, {"facts": [{"id": "f1"}, {"id": "f2"}]}))
+    out = chat("hello").output
+    assert "now using adapter v0001 (2 facts learned)" in out
+    assert "echo: hello [v0001]" in out
+    reg.set_current(None)
+    assert "adapter removed" in chat("hello again").output
