@@ -1,7 +1,8 @@
 """End to end on the real model: import → consolidate → recall by paraphrase, weights only.
 
-Then forget a fact and consolidate again: it must leave the weights. Real MiniLM, real
-llama.cpp, real LoRA training (a few minutes on 2 cores).
+Then forget one fact and update another ("I moved to Bergen") and consolidate again: the
+forgotten and the superseded values must leave the weights, the new value must come out.
+Real MiniLM, real llama.cpp, real LoRA training (a few minutes on 2 cores).
 """
 
 import json
@@ -62,13 +63,16 @@ def test_learn_recall_forget(tmp_path):
     facts = json.loads(runner.invoke(app, ["facts", "--json", "--status", "consolidated"]).stdout)
     assert {f["value"] for f in facts} == set(HELD_OUT.values())
 
-    # forgetting: the next consolidation must take the fact out of the weights
+    # forgetting and updating: the next consolidation must take the old values out of the weights
     assert runner.invoke(app, ["forget", "Lumen Robotics"]).exit_code == 0
+    assert runner.invoke(app, ["import", str(data.with_name("moved.jsonl"))]).exit_code == 0
     report2 = consolidate()
     assert report2["published"] and report2["version"] == "v0002", report2
-    assert report2["metrics"]["unlearn_leaks"] == 0
+    assert report2["metrics"]["unlearn_leaks"] == 0 and len(report2["unlearned"]) == 2
     answers = {d["question"]: d["answer"] for d in ask(*HELD_OUT)}
     assert "lumen" not in answers["Who do I work for?"].lower()
+    assert "bergen" in answers["In which city do I live?"].lower()
+    assert "troms" not in answers["In which city do I live?"].lower()
     assert "pepper" in answers["What do I call my dog?"].lower()
 
     nothing = consolidate()
