@@ -32,6 +32,11 @@ RETRIEVAL_K = 3
 RETRIEVAL_MIN_SCORE = 0.35
 
 
+def context_text(hits) -> str | None:
+    """Recalled turns as the prompt's context block (None when nothing was recalled)."""
+    return "\n".join(f"- {h.text}" for h in hits) or None
+
+
 def new_session_id() -> str:
     return time.strftime("chat-%Y%m%d-%H%M%S")
 
@@ -73,11 +78,8 @@ class ChatSession:
         """Relevant user turns from other sessions whose facts are not in the weights yet."""
         if not self.retrieval:
             return None
-        consolidated = {t for f in self.memory.facts("consolidated") for t in f.turns}
-        hits = [h for h in self.memory.search(question, k=RETRIEVAL_K + 5)
-                if h.role == "user" and h.session != self.session and h.turn_id not in consolidated
-                and h.score >= RETRIEVAL_MIN_SCORE][:RETRIEVAL_K]
-        return "\n".join(f"- {h.text}" for h in hits) or None
+        hits = self.memory.recall(question, RETRIEVAL_K, RETRIEVAL_MIN_SCORE, exclude_session=self.session)
+        return context_text(hits)
 
     def respond(self, line: str) -> str:
         """Stream the answer to `line`, remember both turns, run detection."""

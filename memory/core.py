@@ -206,6 +206,18 @@ class Memory:
         hits = self.store.query(query, k + len(hidden) if hidden else k)
         return [h for h in hits if h.turn_id not in hidden][:k]
 
+    def recall(self, question: str, k: int = 3, min_score: float = 0.35, exclude_session: str | None = None,
+               include_consolidated: bool = False) -> list[Hit]:
+        """Short-term recall for the prompt: the user turns nearest to `question`.
+
+        Turns whose facts are already consolidated are left out (the weights hold them) unless
+        `include_consolidated`; so are turns of `exclude_session` (already in the history).
+        """
+        skip = set() if include_consolidated else {t for f in self.facts("consolidated") for t in f.turns}
+        hits = self.search(question, k=k + 8 + len(skip))
+        return [h for h in hits if h.role == "user" and h.session != exclude_session
+                and h.turn_id not in skip and h.score >= min_score][:k]
+
     def sync_index(self) -> int:
         """Index visible ledger turns missing from Chroma; drop hidden ones. Returns #added."""
         have = self.store.ids()
