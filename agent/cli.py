@@ -61,8 +61,8 @@ def ask(
     no_retrieval: bool = typer.Option(False, "--no-retrieval", help="Answer from the weights alone (no memory in the prompt)."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1),
 ) -> None:
-    """Answer questions greedily (deterministic), one answer per question."""
-    from agent.runtime import adapter_label, open_engine
+    """Answer questions greedily (deterministic), one answer per question (not remembered)."""
+    from agent.backend import get_backend
 
     if no_adapter and adapter is not None:
         raise UserError("--no-adapter and --adapter exclude each other")
@@ -72,22 +72,41 @@ def ask(
 
         read_adapter_header(adapter)  # fail fast, before the model loads
     settings = load_settings()
-    engine = open_engine(settings, adapter=adapter, use_registry=not no_adapter)
-    label = adapter_label(engine)
-    for q in qs:
-        answer = engine.answer(q, max_tokens=max_tokens)
-        if as_json:
-            print(json.dumps({"question": q, "answer": answer, "adapter": label}, ensure_ascii=False), flush=True)
-        else:
-            console.print(f"[bold]Q:[/] {q}\n[bold green]A:[/] {answer}")
+    backend = get_backend(settings)
+    private = None
+    if no_adapter or adapter is not None:  # an experiment: a private engine; the live one stays as is
+        from agent.runtime import open_engine
+
+        private = open_engine(settings, adapter=adapter, use_registry=False)
+    try:
+        for q in qs:
+            answer, label = _answer(backend, private, q, not no_retrieval, max_tokens)
+            if as_json:
+                print(json.dumps({"question": q, "answer": answer, "adapter": label}, ensure_ascii=False), flush=True)
+            else:
+                console.print(f"[bold]Q:[/] {q}\n[bold green]A:[/] {answer}")
+    finally:
+        backend.close()
+
+
+def _answer(backend, private, question: str, retrieval: bool, max_tokens) -> tuple[str, str | None]:
+    """(answer, adapter label) from the backend's live engine, or from `private` when given."""
+    if private is None:
+        meta, pieces = backend.chat(question, retrieval=retrieval, remember=False, max_tokens=max_tokens)
+        return "".join(pieces).strip(), meta["adapter"]
+    from agent.operations import context_text
+    from agent.runtime import adapter_label
+
+    context = context_text(backend.recall(question)) if retrieval else None
+    return private.answer(question, context=context, max_tokens=max_tokens), adapter_label(private)
 
 
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Model, adapter in use, data dir, counts."""
-    from agent.status import collect_status
+    """Model, adapter in use, data dir, counts (and the daemon's state when it runs)."""
+    from agent.backend import get_backend
 
-    info = collect_status(load_settings())
+    info = get_backend(load_settings()).status()
     if as_json:
         print(json.dumps(info, indent=2, default=str))
         return
@@ -134,10 +153,11 @@ def demo() -> None:
     run_demo(load_settings(), console)
 
 
-from agent import consolidate_cli, memory_cli  # noqa: E402
+from agent import consolidate_cli, daemon_cli, memory_cli  # noqa: E402
 
 memory_cli.register(app)  # import, facts, forget, memory search
 consolidate_cli.register(app)  # consolidate, adapters
+daemon_cli.register(app)  # daemon [start|stop|status]
 
 
 def main() -> None:

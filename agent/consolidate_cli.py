@@ -20,30 +20,31 @@ def consolidate(
     now: bool = typer.Option(False, "--now", help="Run now (the daemon otherwise runs it at idle time)."),
     as_json: bool = typer.Option(False, "--json", help="Print the run's report as JSON."),
 ) -> None:
-    """Detect, synthesize, train, gate, export and publish — in this process."""
-    from agent.runtime import open_engine
-    from consolidation.pipeline import consolidate as run
-    from memory import Memory
+    """Detect, synthesize, train, gate, export and publish (by the daemon when it runs)."""
+    from agent.backend import get_backend
 
     if not now:
         raise UserError("say --now to consolidate immediately (the daemon consolidates when you are idle)")
-    settings = load_settings()
     out = err if as_json else console
-    with Memory(settings) as memory:
-        engine = open_engine(settings)
+    backend = get_backend(load_settings())
+    try:
+        if backend.via == "daemon":
+            out.print(f"[dim]asking the daemon ({backend.client.url}) to consolidate…[/]")
         with stage_progress(out, transient=as_json) as (progress, log):
-            report = run(settings, memory, engine, progress=progress, log=log)
-        engine.close()
+            report = backend.consolidate(progress, log)
+    finally:
+        backend.close()
     if as_json:
-        print(json.dumps(report.to_dict(), indent=2, default=str))
+        print(json.dumps(report, indent=2, default=str))
         return
-    if report.version is None and not report.published:
-        console.print(f"[yellow]{report.reason}[/]")
-        if report.failures:
+    if report.get("version") is None and not report.get("published"):
+        console.print(f"[yellow]{report.get('reason')}[/]")
+        if report.get("failures"):
             console.print("[dim]the previous adapter stays live; details under $AGENT_HOME/consolidations/[/]")
         return
-    _print_metrics(report.metrics)
-    console.print(f"[green]{report.reason}[/] — {len(report.facts)} facts, {report.seconds.get('total', 0):.0f} s")
+    _print_metrics(report.get("metrics") or {})
+    console.print(f"[green]{report['reason']}[/] — {len(report.get('facts', []))} facts, "
+                  f"{(report.get('seconds') or {}).get('total', 0):.0f} s")
 
 
 def _print_metrics(metrics: dict) -> None:

@@ -65,10 +65,17 @@ def _describe_bad(bad: list[tuple[int, str]]) -> str:
     return shown + more
 
 
-def _open_memory():
-    from memory import Memory
+class _backend:
+    """`with _backend() as b:` the daemon when it runs, else the store opened in this process."""
 
-    return Memory(load_settings())
+    def __enter__(self):
+        from agent.backend import get_backend
+
+        self.backend = get_backend(load_settings())
+        return self.backend
+
+    def __exit__(self, *exc) -> None:
+        self.backend.close()
 
 
 def import_turns(
@@ -85,24 +92,9 @@ def import_turns(
             f"{name}: {len(bad)} malformed line(s), nothing imported "
             f"(use --skip-bad to import the rest): {_describe_bad(bad)}"
         )
-    with _open_memory() as mem:
-        added = mem.add_turns(turns)
-        rep = mem.detect()
-        counts = mem.ledger.counts()["facts"]
-    result = {
-        "turns_imported": added.added,
-        "duplicates": added.duplicates,
-        "skipped": len(bad),
-        "skipped_lines": [n for n, _ in bad],
-        "sessions": len({t["session"] for t in turns}),
-        "statements": rep.statements,
-        "new_facts": len(rep.new_facts),
-        "new_candidates": len(rep.promoted),
-        "superseded": len(rep.superseded),
-        "facts_observed": counts["observed"],
-        "candidates": counts["candidate"],
-        "consolidated": counts["consolidated"],
-    }
+    with _backend() as backend:
+        result = backend.import_turns(turns)
+    result.update(skipped=len(bad), skipped_lines=[n for n, _ in bad])
     if as_json:
         print(json.dumps(result))
         return
@@ -121,10 +113,6 @@ def import_turns(
     )
 
 
-_JSON_KEYS = ("id", "text", "attribute", "value", "sessions", "status", "first_seen", "last_seen",
-              "subject", "superseded_by", "turns")
-
-
 def facts(
     as_json: bool = typer.Option(False, "--json", help="print a JSON array"),
     status: Optional[list[str]] = typer.Option(
@@ -134,10 +122,10 @@ def facts(
     ),
 ) -> None:
     """List the facts detected in your conversations."""
-    with _open_memory() as mem:
-        found = mem.facts(status or None)
+    with _backend() as backend:
+        found = backend.facts(status or None)
     if as_json:
-        print(json.dumps([{k: f.to_dict()[k] for k in _JSON_KEYS} for f in found], ensure_ascii=False))
+        print(json.dumps(found, ensure_ascii=False))
         return
     if not found:
         console.print("No facts yet." if not status else f"No {'/'.join(status)} facts.")
@@ -148,10 +136,10 @@ def facts(
     colors = {"candidate": "yellow", "consolidated": "green", "superseded": "dim",
               "forgotten": "dim", "rejected": "red"}
     for f in found:
-        st = f.status + (f" → {f.superseded_by}" if f.superseded_by else "")
-        c = colors.get(f.status)
-        table.add_row(f.id, f.text, f"[{c}]{st}[/]" if c else st, str(len(f.sessions)),
-                      f.last_seen[:16].replace("T", " "))
+        st = f["status"] + (f" → {f['superseded_by']}" if f["superseded_by"] else "")
+        c = colors.get(f["status"])
+        table.add_row(f["id"], f["text"], f"[{c}]{st}[/]" if c else st, str(len(f["sessions"])),
+                      f["last_seen"][:16].replace("T", " "))
     console.print(table)
 
 
@@ -160,12 +148,12 @@ def forget(
     as_json: bool = typer.Option(False, "--json", help="print the forgotten fact as JSON"),
 ) -> None:
     """Forget a fact: it will not be consolidated and its turns leave retrieval."""
-    with _open_memory() as mem:
-        f = mem.forget(fact)
+    with _backend() as backend:
+        f = backend.forget(fact)
     if as_json:
-        print(json.dumps({k: f.to_dict()[k] for k in _JSON_KEYS}, ensure_ascii=False))
+        print(json.dumps(f, ensure_ascii=False))
         return
-    console.print(f"Forgot {f.id}: {f.text} ({len(f.turns)} turn(s) removed from retrieval)",
+    console.print(f"Forgot {f['id']}: {f['text']} ({len(f['turns'])} turn(s) removed from retrieval)",
                   highlight=False)
 
 
@@ -175,10 +163,10 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="print a JSON array"),
 ) -> None:
     """Show the stored turns nearest in meaning to QUERY."""
-    with _open_memory() as mem:
-        hits = mem.search(query, k)
+    with _backend() as backend:
+        hits = backend.search(query, k)
     if as_json:
-        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False))
+        print(json.dumps(hits, ensure_ascii=False))
         return
     if not hits:
         console.print("No turns stored yet.")
@@ -187,7 +175,7 @@ def search(
     for col in ("score", "session", "role", "text"):
         table.add_column(col)
     for h in hits:
-        table.add_row(f"{h.score:.3f}", h.session, h.role, h.text)
+        table.add_row(f"{h['score']:.3f}", h["session"], h["role"], h["text"])
     console.print(table)
 
 

@@ -3,17 +3,20 @@
 Each REPL start is a new session (or `--session ID` continues one). User and assistant turns
 go to the memory store; fact detection runs after each user turn. With retrieval on, the
 most relevant user turns from *other* sessions that are not yet consolidated go into the
-prompt. Before every turn the registry is checked: a newly published adapter is swapped in
-(a few ms) and announced on one dim line.
+prompt. With a daemon running, the REPL is its client; otherwise it owns the store itself.
+Before every turn the current adapter is checked: a newly published one is swapped in (a few
+ms) and announced on one dim line.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from agent.operations import context_text  # noqa: F401 - re-exported for bench/
 from config import Settings, UserError
 
 HELP = """Commands:
@@ -28,13 +31,6 @@ HELP = """Commands:
 Ctrl-C while an answer streams stops that answer; the session goes on."""
 
 MAX_HISTORY_TURNS = 6
-RETRIEVAL_K = 3
-RETRIEVAL_MIN_SCORE = 0.35
-
-
-def context_text(hits) -> str | None:
-    """Recalled turns as the prompt's context block (None when nothing was recalled)."""
-    return "\n".join(f"- {h.text}" for h in hits) or None
 
 
 def new_session_id() -> str:
@@ -42,55 +38,39 @@ def new_session_id() -> str:
 
 
 class ChatSession:
-    """The REPL's state and behaviour, separate from terminal I/O so it can be tested."""
+    """The REPL's state and behaviour, separate from terminal I/O so it can be tested.
 
-    def __init__(self, settings: Settings, engine, memory, console: Console, session: str | None = None,
-                 retrieval: bool = True):
-        self.settings, self.engine, self.memory, self.console = settings, engine, memory, console
+    `backend` is the daemon or this process (`agent.backend`); the REPL works the same on both.
+    """
+
+    def __init__(self, settings: Settings, backend, console: Console, session: str | None = None,
+                 retrieval: bool = True, adapter: str | None = None):
+        self.settings, self.backend, self.console = settings, backend, console
         self.session = session or new_session_id()
         self.retrieval = retrieval
         self.history: list[tuple[str, str]] = []
+        self.adapter = adapter  # the version the last answer came from
 
-    # ---- adapters -------------------------------------------------------------------------
-    def sync_adapter(self) -> None:
-        """Swap in the registry's current version if it is not the one running."""
-        from consolidation.live import apply_version
-        from consolidation.registry import Registry
-
-        current = Registry(self.settings.home).current()
-        running = self.engine.adapter.version if self.engine.adapter else None
-        wanted = current.name if current else None
-        if wanted == running:
+    def announce_adapter(self, version: str | None, n_facts: int) -> None:
+        """One dim line when the adapter changed since the last turn."""
+        if version == self.adapter:
             return
-        try:
-            apply_version(self.engine, self.settings, current)
-        except UserError as e:
-            self.console.print(f"[red]could not load adapter {wanted}: {e}[/]")
-            return
-        if current is None:
+        self.adapter = version
+        if version is None:
             self.console.print("[dim]adapter removed: the base model answers alone[/]")
         else:
-            n = len(current.manifest.get("facts", []))
-            self.console.print(f"[dim]now using adapter {current.name} ({n} facts learned)[/]")
+            self.console.print(f"[dim]now using adapter {version} ({n_facts} facts learned)[/]")
 
     # ---- one turn -------------------------------------------------------------------------
-    def context_for(self, question: str) -> str | None:
-        """Relevant user turns from other sessions whose facts are not in the weights yet."""
-        if not self.retrieval:
-            return None
-        hits = self.memory.recall(question, RETRIEVAL_K, RETRIEVAL_MIN_SCORE, exclude_session=self.session)
-        return context_text(hits)
-
     def respond(self, line: str) -> str:
-        """Stream the answer to `line`, remember both turns, run detection."""
-        self.sync_adapter()
+        """Stream the answer to `line`; the backend remembers both turns and runs detection."""
+        meta, stream = self.backend.chat(line, self.history[-2 * MAX_HISTORY_TURNS:], self.session,
+                                         self.retrieval)
+        self.announce_adapter(meta.get("adapter"), meta.get("adapter_facts", 0))
         self.console.print("[bold green]agent>[/] ", end="")
         pieces: list[str] = []
-        stream = self.engine.stream_answer(line, self.history[-2 * MAX_HISTORY_TURNS:], self.context_for(line))
         try:
             for piece in stream:
-                if not pieces:
-                    piece = piece.lstrip()
                 pieces.append(piece)
                 self.console.print(piece, end="", markup=False, highlight=False)
             self.console.print()
@@ -99,9 +79,6 @@ class ChatSession:
             self.console.print(" [dim](stopped)[/]")
         answer = "".join(pieces).strip()
         self.history += [("user", line), ("assistant", answer)]
-        self.memory.add_turns([{"session": self.session, "role": "user", "content": line},
-                               {"session": self.session, "role": "assistant", "content": answer or "…"}])
-        self.memory.detect()
         return answer
 
     # ---- slash commands -------------------------------------------------------------------
@@ -111,6 +88,13 @@ class ChatSession:
         cmd, arg = cmd.lower(), arg.strip()
         if cmd in ("/exit", "/quit"):
             return False
+        try:
+            self._command(cmd, arg)
+        except UserError as e:
+            self.console.print(f"[red]{e}[/]")
+        return True
+
+    def _command(self, cmd: str, arg: str) -> None:
         if cmd == "/help":
             self.console.print(HELP)
         elif cmd == "/reset":
@@ -120,54 +104,53 @@ class ChatSession:
             self.console.print(f"session {self.session}")
         elif cmd == "/facts":
             table = Table("id", "fact", "sessions", "status")
-            for f in self.memory.facts(["observed", "candidate", "consolidated"]):
-                table.add_row(f.id, f.text, str(len(f.sessions)), f.status)
+            for f in self.backend.facts(["observed", "candidate", "consolidated"]):
+                table.add_row(f["id"], f["text"], str(len(f["sessions"])), f["status"])
             self.console.print(table if table.rows else "[dim]no facts yet[/]")
         elif cmd == "/forget":
             if not arg:
                 self.console.print("[red]usage: /forget ID|TEXT[/]")
             else:
-                try:
-                    f = self.memory.forget(arg)
-                    self.console.print(f"forgot {f.id}: {f.text}")
-                except UserError as e:
-                    self.console.print(f"[red]{e}[/]")
+                f = self.backend.forget(arg)
+                self.console.print(f"forgot {f['id']}: {f['text']}")
         elif cmd == "/consolidate":
             self.consolidate()
         elif cmd == "/status":
-            from agent.status import collect_status
-
-            info = collect_status(self.settings)
+            info = self.backend.status()
             info["session"] = self.session
             for k, v in info.items():
-                self.console.print(f"[bold]{k}[/] {v}")
+                self.console.print(f"[bold]{k}[/] {v}", highlight=False)
         else:
             self.console.print(f"[red]unknown command {cmd}[/] — /help lists them")
-        return True
 
     def consolidate(self) -> None:
         from agent.progress import stage_progress
-        from consolidation.pipeline import consolidate
 
         with stage_progress(self.console, transient=True) as (progress, log):
-            report = consolidate(self.settings, self.memory, self.engine, progress=progress, log=log)
-        self.console.print(report.reason)
+            report = self.backend.consolidate(progress, log)
+        self.console.print(report.get("reason", ""))
 
 
-def run_repl(settings: Settings, engine=None, console: Console | None = None, session: str | None = None,
+def run_repl(settings: Settings, console: Console | None = None, session: str | None = None,
              retrieval: bool = True) -> None:
     """Read questions, stream answers, remember turns, until /exit or EOF."""
-    from agent.runtime import adapter_label, open_engine
-    from memory import Memory
+    from agent.backend import get_backend
 
     console = console or Console()
-    with Memory(settings) as memory:
-        console.print("[bold]hippo-agent[/] — loading model…", end="")
-        engine = engine or open_engine(settings)
-        chat = ChatSession(settings, engine, memory, console, session, retrieval)
-        label = adapter_label(engine) or "none"
-        console.print(f"\r[bold]hippo-agent[/] · model {engine.model_name} · adapter {label} · session "
-                      f"{chat.session}\n[dim]/help for commands, /exit to leave[/]")
+    backend = get_backend(settings)
+    try:
+        if backend.via == "local":
+            backend.memory  # take the store's owner lock now: fail before the prompt, not after
+            console.print("[bold]hippo-agent[/] — loading model…", end="")
+            model = backend.engine.model_name
+            adapter, _ = backend.sync_adapter()
+        else:
+            info = backend.status()
+            model, adapter = Path(info["model"]).name, info.get("adapter")
+        chat = ChatSession(settings, backend, console, session, retrieval, adapter)
+        where = f"daemon {backend.client.url}" if backend.via == "daemon" else "in-process"
+        console.print(f"\r[bold]hippo-agent[/] · model {model} · adapter {adapter or 'none'} · session "
+                      f"{chat.session} · {where}\n[dim]/help for commands, /exit to leave[/]")
         while True:
             try:
                 line = console.input("[bold cyan]you>[/] ").strip()
@@ -183,5 +166,10 @@ def run_repl(settings: Settings, engine=None, console: Console | None = None, se
                 if not chat.command(line):
                     break
                 continue
-            chat.respond(line)
+            try:
+                chat.respond(line)
+            except UserError as e:
+                console.print(f"\n[red]error:[/] {e}")
+    finally:
+        backend.close()
     console.print("[dim]bye[/]")

@@ -96,8 +96,12 @@ class DaemonSettings(BaseModel):
     """The background daemon and its local HTTP API."""
 
     host: str = "127.0.0.1"
-    port: int = Field(8765, ge=1, le=65535)
+    port: int = Field(8765, ge=0, le=65535, description="0: any free port (written to daemon.json)")
     idle_minutes: float = Field(20.0, ge=0.0)
+    check_seconds: float = Field(30.0, gt=0.0, description="how often the idle check runs")
+    nightly: str | None = Field(None, pattern=r"^([01]?\d|2[0-3]):[0-5]\d$",
+                                description='also consolidate every night at "HH:MM" (local time)')
+    start_timeout: float = Field(120.0, gt=0.0, description="seconds `agent daemon start` waits for it")
 
 
 class Settings(BaseSettings):

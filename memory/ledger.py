@@ -167,13 +167,17 @@ _TRANSITIONS = {
 
 
 class Ledger:
-    """SQLite store of turns and facts. Not thread-safe; one per process (see `memory.store`)."""
+    """SQLite store of turns and facts; one per process (see `memory.store`).
+
+    Not thread-safe by itself: the connection may be used from several threads only when the
+    caller serialises the calls (the daemon wraps its `Memory` in one lock)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30,
+                                      check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")

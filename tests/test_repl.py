@@ -43,13 +43,24 @@ def test_forget_and_unknown_commands(fake_engine):
 
 
 def test_new_adapter_is_picked_up_between_turns(fake_engine, agent_home, tiny_gemma):
+    from rich.console import Console
+
+    from agent.backend import LocalBackend
+    from agent.repl import ChatSession
+    from config import load_settings
+
+    console = Console(record=True, width=200)
+    backend = LocalBackend(load_settings(), engine=fake_engine)
+    chat_ = ChatSession(load_settings(), backend, console, "s1")
+    assert chat_.respond("hello") == "echo: hello"
     state = lora_state_dict(attach_lora(copy.deepcopy(tiny_gemma[0]), LoraTrainConfig(rank=2)))
     reg = Registry(agent_home)
     staging = reg.stage()
     write_lora_gguf(state, staging / "adapter.gguf", architecture="gemma3", n_layers=2, alpha=4)
-    reg.set_current(reg.commit(staging, {"facts": [{"id": "f1"}, {"id": "f2"}]}))
-    out = chat("hello").output
-    assert "now using adapter v0001 (2 facts learned)" in out
-    assert "echo: hello [v0001]" in out
+    reg.set_current(reg.commit(staging, {"facts": [{"id": "f1"}, {"id": "f2"}]}))  # published mid-session
+    assert chat_.respond("hello") == "echo: hello [v0001]"
+    assert "now using adapter v0001 (2 facts learned)" in console.export_text()
     reg.set_current(None)
-    assert "adapter removed" in chat("hello again").output
+    chat_.respond("hello again")
+    assert "adapter removed" in console.export_text()
+    backend.close()

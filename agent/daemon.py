@@ -1,0 +1,504 @@
+"""`agent daemon`: the one long-lived owner of the memory store, the ledger, the engine and jobs.
+
+It holds the store's owner lock for its whole life (so no other process can write the store),
+serves the local HTTP API (`agent.server`) and runs an APScheduler 3 scheduler:
+
+- `idle-check` (interval): when the user has been idle `idle_minutes` and there are new
+  candidates or facts to unlearn, queue a consolidation;
+- `detect` (one-shot, re-added after new turns, so bursts coalesce): fact detection;
+- `consolidate` (one-shot): one consolidation run, on a separate engine so chat goes on;
+- `nightly` (cron, optional): consolidate at `daemon.nightly`.
+
+APScheduler runs are at-most-once and its job store is only a schedule, so every run is also
+recorded under `$AGENT_HOME/daemon/runs/` (started → finished). A run still "running" when the
+daemon starts was cut short (kill -9, power loss): it is marked interrupted and resumed at once.
+The registry keeps the previous adapter live through any crash (see `consolidation.pipeline`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import logging.handlers
+import os
+import secrets
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from agent import operations as ops
+from agent.client import daemon_dir, info_path, read_info, token_path
+from config import Settings, UserError
+from config.atomic import atomic_write_json, atomic_write_text
+
+log = logging.getLogger("hippo.daemon")
+
+_DAEMON: "Daemon | None" = None  # the running daemon, for the scheduler's job functions
+
+
+# ---- job functions: module level, so the SQLite job store can refer to them by name ---------
+def idle_check_job() -> None:
+    if _DAEMON is not None:
+        _DAEMON.idle_check()
+
+
+def detect_job() -> None:
+    if _DAEMON is not None:
+        _DAEMON.detect()
+
+
+def consolidate_job(trigger: str = "request") -> None:
+    if _DAEMON is not None:
+        _DAEMON.execute_run(trigger)
+
+
+def nightly_job() -> None:
+    if _DAEMON is not None:
+        _DAEMON.begin_consolidation("nightly", force=True)
+
+
+class LockedMemory:
+    """A `Memory` whose method calls are serialised by one lock (HTTP threads + job threads)."""
+
+    def __init__(self, memory, lock: threading.RLock) -> None:
+        self._memory, self._lock = memory, lock
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._memory, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            with self._lock:
+                return attr(*args, **kwargs)
+
+        return call
+
+
+class Cancelled(Exception):
+    """Raised from a progress callback when the daemon is stopping."""
+
+
+@dataclass
+class Run:
+    """One consolidation: its progress events (for streaming to clients) and its outcome."""
+
+    id: str
+    trigger: str
+    events: list[dict] = field(default_factory=list)
+    done: bool = False
+    report: dict | None = None
+    stage: str = "queued"
+    cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
+
+    def emit(self, event: dict) -> None:
+        with self.cond:
+            self.events.append(event)
+            self.cond.notify_all()
+
+    def finish(self, report: dict) -> None:
+        with self.cond:
+            self.report, self.done = report, True
+            self.events.append({"event": "report", "report": report})
+            self.cond.notify_all()
+
+    def follow(self, heartbeat: float = 15.0) -> Iterator[dict]:
+        """Every event from the start, then new ones as they come, until the report."""
+        i = 0
+        while True:
+            with self.cond:
+                if i >= len(self.events) and not self.done:
+                    self.cond.wait(heartbeat)
+                new, done = self.events[i:], self.done
+            i += len(new)
+            if not new and not done:
+                yield {"event": "heartbeat"}
+            yield from new
+            if done and i >= len(self.events):
+                return
+
+    def summary(self) -> dict:
+        last = next((e for e in reversed(self.events) if e["event"] == "progress"), None)
+        return {"id": self.id, "trigger": self.trigger, "stage": self.stage, "done": self.done,
+                "progress": [last["done"], last["total"]] if last else None}
+
+
+class RunRecords:
+    """`daemon/runs/<id>.json`: our own record of every consolidation run (atomic writes)."""
+
+    def __init__(self, home: Path) -> None:
+        self.dir = daemon_dir(home) / "runs"
+
+    def start(self, run: Run) -> dict:
+        rec = {"id": run.id, "trigger": run.trigger, "pid": os.getpid(), "status": "running",
+               "started": _now(), "finished": None}
+        atomic_write_json(self.dir / f"{run.id}.json", rec)
+        return rec
+
+    def finish(self, rec: dict, **fields) -> None:
+        rec.update(fields, finished=_now())
+        atomic_write_json(self.dir / f"{rec['id']}.json", rec)
+
+    def all(self) -> list[dict]:
+        import json
+
+        out = []
+        for p in sorted(self.dir.glob("*.json")):
+            try:
+                out.append(json.loads(p.read_text()))
+            except (OSError, ValueError):
+                continue
+        return out
+
+    def mark_interrupted(self) -> list[dict]:
+        """Runs left "running" (the caller holds the store lock, so their process is gone)."""
+        cut = [r for r in self.all() if r.get("status") == "running"]
+        for r in cut:
+            self.finish(r, status="interrupted", reason="the daemon stopped during this run")
+        return cut
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def ensure_token(home: Path) -> str:
+    """The API token (created once, mode 0600; tightened if someone loosened it)."""
+    path = token_path(home)
+    if path.exists():
+        if path.stat().st_mode & 0o077:
+            log.warning("token file %s was readable by others; setting mode 0600", path)
+            os.chmod(path, 0o600)
+        token = path.read_text().strip()
+        if token:
+            return token
+    token = secrets.token_urlsafe(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = os.umask(0o077)
+    try:
+        atomic_write_text(path, token + "\n")
+    finally:
+        os.umask(old)
+    os.chmod(path, 0o600)
+    return token
+
+
+def setup_logging(home: Path, foreground: bool) -> Path:
+    """Log to `$AGENT_HOME/logs/daemon.log` (rotated), and to stderr in the foreground."""
+    path = home / "logs" / "daemon.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger("hippo")
+    root.setLevel(logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=5 * 2**20, backupCount=3)
+    handler.setFormatter(fmt)
+    root.addHandler(handler)
+    if foreground:
+        stream = logging.StreamHandler()
+        stream.setFormatter(fmt)
+        root.addHandler(stream)
+    for name in ("apscheduler", "llama_cpp"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger(name).addHandler(handler)
+    return path
+
+
+class Daemon:
+    """The state owner. `start()` acquires everything, `serve()` blocks, `stop()` releases."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.home = settings.home
+        self.records = RunRecords(self.home)
+        self.state_lock = threading.RLock()  # memory calls
+        self.run_lock = threading.Lock()  # self.run
+        self.run: Run | None = None
+        self.last_run: dict | None = None
+        self.stopping = threading.Event()
+        self.last_activity = time.time()
+        self.started = time.time()
+        self._last_tried: str | None = None
+        self.memory = self.engine = self.server = self.scheduler = None
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        from agent.runtime import open_engine
+        from agent.server import make_server
+        from consolidation.registry import Registry
+        from memory import Memory
+
+        global _DAEMON
+        running = read_info(self.home)
+        if running and running.get("pid") != os.getpid():
+            raise UserError(f"a daemon already runs for {self.home} (PID {running['pid']}, "
+                            f"http://{running['host']}:{running['port']})")
+        memory = Memory(self.settings)  # the owner lock: fails if anyone else has the store
+        self.memory = LockedMemory(memory, self.state_lock)
+        try:
+            stale = Registry(self.home).clean()
+            if stale:
+                log.info("removed half-written adapter versions: %s", ", ".join(stale))
+            interrupted = self.records.mark_interrupted()
+            self.engine = open_engine(self.settings)
+            self.token = ensure_token(self.home)
+            self.server = make_server(self)
+            self.port = self.server.server_address[1]
+            _DAEMON = self
+            self._start_scheduler()
+            atomic_write_json(info_path(self.home), {
+                "pid": os.getpid(), "host": self.settings.daemon.host, "port": self.port,
+                "started": _now(), "home": str(self.home)})
+        except BaseException:
+            self._release()
+            raise
+        adapter = self.engine.adapter.version if self.engine.adapter else "none"
+        log.info("daemon started: pid %d, http://%s:%d, adapter %s, idle %.1f min",
+                 os.getpid(), self.settings.daemon.host, self.port, adapter, self.settings.daemon.idle_minutes)
+        if interrupted:
+            log.warning("consolidation %s was interrupted; resuming", ", ".join(r["id"] for r in interrupted))
+            self.begin_consolidation("resume", force=True)
+
+    def _start_scheduler(self) -> None:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        d = self.settings.daemon
+        store = SQLAlchemyJobStore(url=f"sqlite:///{daemon_dir(self.home) / 'jobs.sqlite'}")
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": store}, executors={"default": ThreadPoolExecutor(3)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600})
+        self.scheduler.start(paused=True)
+        # registered from code at every start (a stored job whose function moved would be lost)
+        self.scheduler.add_job(idle_check_job, "interval", seconds=d.check_seconds, id="idle-check",
+                               replace_existing=True)
+        if d.nightly:
+            hour, minute = d.nightly.split(":")
+            self.scheduler.add_job(nightly_job, "cron", hour=int(hour), minute=int(minute), id="nightly",
+                                   replace_existing=True)
+        elif self.scheduler.get_job("nightly"):
+            self.scheduler.remove_job("nightly")
+        for stale in ("consolidate", "detect"):  # one-shots of a previous life: runs are resumed above
+            if self.scheduler.get_job(stale):
+                self.scheduler.remove_job(stale)
+        self.scheduler.resume()
+
+    def serve(self) -> None:
+        """Serve until `stop()` (SIGTERM/SIGINT or POST /v1/hippo/shutdown)."""
+        def on_signal(signum, frame):
+            log.info("signal %d: stopping", signum)
+            self.request_stop()
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, on_signal)
+            signal.signal(signal.SIGINT, on_signal)
+        try:
+            self.server.serve_forever(poll_interval=0.2)
+        finally:
+            self._shutdown()
+
+    def request_stop(self) -> None:
+        if not self.stopping.is_set():
+            self.stopping.set()
+            threading.Thread(target=self.server.shutdown, daemon=True).start()
+
+    def _shutdown(self) -> None:
+        run = self.run
+        if run is not None and not run.done:
+            log.info("waiting for consolidation %s to cancel", run.id)
+            with run.cond:
+                run.cond.wait_for(lambda: run.done, timeout=60)
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        self.server.server_close()
+        self._release()
+        log.info("daemon stopped")
+
+    def _release(self) -> None:
+        global _DAEMON
+        _DAEMON = None
+        try:
+            info = read_info(self.home)
+            if info is None or info.get("pid") == os.getpid():
+                info_path(self.home).unlink(missing_ok=True)
+        finally:
+            if self.engine is not None:
+                self.engine.close()
+            if self.memory is not None:
+                self.memory.close()
+
+    # ---- chat -----------------------------------------------------------------------------
+    def sync_adapter(self) -> None:
+        """Make the registry's current version live (after a rollback, or a publish elsewhere)."""
+        from consolidation.live import apply_version
+        from consolidation.registry import Registry
+
+        current = Registry(self.home).current()
+        running = self.engine.adapter.version if self.engine.adapter else None
+        if (current.name if current else None) != running:
+            apply_version(self.engine, self.settings, current)
+            log.info("adapter now %s", current.name if current else "none")
+
+    def adapter_info(self) -> tuple[str | None, int]:
+        a = self.engine.adapter
+        if a is None or not a.version:
+            return None, 0
+        from consolidation.registry import Registry
+
+        try:
+            return a.version, len(Registry(self.home).get(a.version).manifest.get("facts", []))
+        except UserError:
+            return a.version, 0
+
+    def chat(self, question: str, history: list[tuple[str, str]], session: str, retrieval: bool,
+             remember: bool, max_tokens: int | None) -> Iterator[str]:
+        """Stream the answer; afterwards remember both turns and queue detection."""
+        self.touch()
+        context = None
+        if retrieval:
+            context = ops.context_text(ops.recall(self.memory, question, exclude_session=session))
+        pieces: list[str] = []
+        try:
+            for piece in self.engine.stream_answer(question, history, context, max_tokens):
+                if not pieces:
+                    piece = piece.lstrip()
+                    if not piece:
+                        continue
+                pieces.append(piece)
+                yield piece
+        finally:
+            if remember:
+                answer = "".join(pieces).strip() or "…"
+                self.memory.add_turns([{"session": session, "role": "user", "content": question},
+                                       {"session": session, "role": "assistant", "content": answer}])
+                self.scheduler.add_job(detect_job, id="detect", replace_existing=True)
+            self.touch()
+
+    def touch(self) -> None:
+        self.last_activity = time.time()
+
+    def detect(self) -> dict:
+        rep = self.memory.detect()
+        if rep.promoted or rep.superseded:
+            log.info("detection: %d new candidate(s), %d superseded", len(rep.promoted), len(rep.superseded))
+        return rep.to_dict()
+
+    def import_turns(self, turns: list[dict]) -> dict:
+        self.touch()
+        result = ops.import_turns(self.memory, turns)
+        log.info("imported %d turns (%d candidates)", result["turns_imported"], result["candidates"])
+        return result
+
+    # ---- consolidation --------------------------------------------------------------------
+    def pending(self) -> str | None:
+        """A fingerprint of what a consolidation would change (None: nothing to do)."""
+        ids = sorted(f.id for f in self.memory.facts("candidate")) + sorted(f.id for f in self.memory.to_unlearn())
+        return hashlib.sha1(",".join(ids).encode()).hexdigest() if ids else None
+
+    def idle_check(self) -> None:
+        """The idle trigger APScheduler lacks: consolidate once the user has been away long enough."""
+        if self.run is not None and not self.run.done:
+            return
+        if time.time() - self.last_activity < self.settings.daemon.idle_minutes * 60:
+            return
+        fingerprint = self.pending()
+        if fingerprint is None or fingerprint == self._last_tried:  # a rejected set is not retried
+            return
+        self.begin_consolidation("idle")
+
+    def begin_consolidation(self, trigger: str, force: bool = False) -> Run:
+        """The running consolidation, or a new one queued now."""
+        with self.run_lock:
+            if self.run is not None and not self.run.done:
+                return self.run
+            self.run = Run(time.strftime("%Y%m%dT%H%M%S") + f"-{trigger}", trigger)
+            self.scheduler.add_job(consolidate_job, id="consolidate", replace_existing=True,
+                                   kwargs={"trigger": trigger})
+            log.info("consolidation queued (%s)", trigger)
+            return self.run
+
+    def execute_run(self, trigger: str) -> None:
+        """The `consolidate` job: one pipeline run on a work engine; the live engine swaps after."""
+        from agent.runtime import open_engine
+        from consolidation.pipeline import consolidate
+
+        with self.run_lock:
+            run = self.run if self.run is not None and not self.run.done else None
+            if run is None:
+                run = self.run = Run(time.strftime("%Y%m%dT%H%M%S") + f"-{trigger}", trigger)
+        rec = self.records.start(run)
+        self._last_tried = self.pending()
+        state = {"stage": None}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if self.stopping.is_set():
+                raise Cancelled()
+            run.stage = stage
+            if stage != state["stage"]:
+                state["stage"] = stage
+                log.info("consolidation %s: %s", run.id, stage)
+            run.emit({"event": "progress", "stage": stage, "done": done, "total": total})
+
+        def message(text: str) -> None:
+            if self.stopping.is_set():
+                raise Cancelled()
+            log.info("consolidation %s: %s", run.id, text)
+            run.emit({"event": "log", "message": text})
+
+        report: dict
+        work = None
+        try:
+            work = open_engine(self.settings, use_registry=False)  # chat goes on on the live engine
+            result = consolidate(self.settings, self.memory, work, progress=progress, log=message)
+            report = result.to_dict()
+            status = "published" if result.version else ("done" if result.published else
+                                                         "nothing" if result.reason.startswith("nothing") else "rejected")
+            self.records.finish(rec, status=status, reason=result.reason, version=result.version)
+            if result.published:
+                self.sync_adapter()
+            log.info("consolidation %s: %s", run.id, result.reason)
+        except Cancelled:
+            report = {"version": None, "published": False, "reason": "cancelled: the daemon is stopping"}
+            self.records.finish(rec, status="interrupted", reason=report["reason"])
+            log.info("consolidation %s cancelled", run.id)
+        except Exception as e:  # a failed run must not take the daemon down
+            log.exception("consolidation %s failed", run.id)
+            report = {"version": None, "published": False, "reason": f"failed: {e}"}
+            self.records.finish(rec, status="failed", reason=str(e))
+        finally:
+            if work is not None:
+                work.close()
+        run.stage = "done"
+        self.last_run = rec
+        run.finish(report)
+
+    # ---- status ---------------------------------------------------------------------------
+    def status(self) -> dict:
+        from agent.status import collect_status
+
+        info = collect_status(self.settings)
+        version, n = self.adapter_info()
+        info["adapter"], info["adapter_facts"] = version, n
+        jobs = [{"id": j.id, "next_run": j.next_run_time.isoformat() if j.next_run_time else None}
+                for j in self.scheduler.get_jobs()]
+        info["daemon"] = {
+            "pid": os.getpid(), "url": f"http://{self.settings.daemon.host}:{self.port}",
+            "uptime_s": round(time.time() - self.started), "idle_s": round(time.time() - self.last_activity),
+            "idle_minutes": self.settings.daemon.idle_minutes,
+            "consolidation": self.run.summary() if self.run is not None and not self.run.done else None,
+            "last_run": self.last_run or (self.records.all() or [None])[-1], "jobs": jobs,
+            "log": str(self.home / "logs" / "daemon.log"),
+        }
+        return info
+
+
+def run_foreground(settings: Settings) -> None:
+    """`agent daemon --foreground`: start, serve until stopped."""
+    logfile = setup_logging(settings.home, foreground=True)
+    daemon = Daemon(settings)
+    daemon.start()
+    log.info("logging to %s", logfile)
+    daemon.serve()

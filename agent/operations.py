@@ -1,0 +1,59 @@
+"""What the CLI and the daemon both do with an open `Memory`: import, list, forget, recall.
+
+Each function takes the memory and returns plain JSON-ready data, so the same code serves
+`agent import` in-process and `POST /v1/hippo/import` in the daemon.
+"""
+
+from __future__ import annotations
+
+RETRIEVAL_K = 3  # recalled turns per question
+RETRIEVAL_MIN_SCORE = 0.35  # cosine; below it a turn is not about the question
+
+FACT_KEYS = ("id", "text", "attribute", "value", "sessions", "status", "first_seen", "last_seen",
+             "subject", "superseded_by", "turns")
+
+
+def fact_json(fact) -> dict:
+    d = fact.to_dict()
+    return {k: d[k] for k in FACT_KEYS}
+
+
+def import_turns(mem, turns: list[dict]) -> dict:
+    """Store validated turns (all or nothing), run detection, report counts."""
+    added = mem.add_turns(turns)
+    rep = mem.detect()
+    counts = mem.stats()["facts"]
+    return {
+        "turns_imported": added.added,
+        "duplicates": added.duplicates,
+        "sessions": len({t["session"] for t in turns}),
+        "statements": rep.statements,
+        "new_facts": len(rep.new_facts),
+        "new_candidates": len(rep.promoted),
+        "superseded": len(rep.superseded),
+        "facts_observed": counts.get("observed", 0),
+        "candidates": counts.get("candidate", 0),
+        "consolidated": counts.get("consolidated", 0),
+    }
+
+
+def list_facts(mem, status: list[str] | None = None) -> list[dict]:
+    return [fact_json(f) for f in mem.facts(status or None)]
+
+
+def forget(mem, id_or_text: str) -> dict:
+    return fact_json(mem.forget(id_or_text))
+
+
+def search(mem, query: str, k: int) -> list[dict]:
+    return [h.to_dict() for h in mem.search(query, k)]
+
+
+def recall(mem, question: str, exclude_session: str | None = None) -> list[dict]:
+    """The short-term memory the prompt gets for `question` (see `Memory.recall`)."""
+    return [h.to_dict() for h in mem.recall(question, RETRIEVAL_K, RETRIEVAL_MIN_SCORE, exclude_session)]
+
+
+def context_text(hits) -> str | None:
+    """Recalled turns (dicts or `memory.Hit`s) as the prompt's context block, or None."""
+    return "\n".join(f"- {h['text'] if isinstance(h, dict) else h.text}" for h in hits) or None

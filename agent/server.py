@@ -1,0 +1,279 @@
+"""The daemon's local HTTP API (standard library `http.server`, one thread per request).
+
+Every route but `/health` needs `Authorization: Bearer <token>` (the token file in
+`$AGENT_HOME/daemon/token`, mode 0600), so other local users cannot talk to the agent.
+
+    GET  /health                     liveness (no token)
+    GET  /v1/models                  OpenAI-compatible model list
+    POST /v1/chat/completions        OpenAI-compatible chat, `"stream": true` for SSE; extra
+                                     fields: session, retrieval (default true), remember (true)
+    GET  /v1/hippo/status            model, adapter, counts, daemon state, jobs
+    POST /v1/hippo/import            {"turns": [...]} → counts (like `agent import`)
+    GET  /v1/hippo/facts[?status=S]  facts (like `agent facts --json`)
+    POST /v1/hippo/forget            {"fact": ID|TEXT}
+    GET  /v1/hippo/search?q=Q&k=K    nearest stored turns
+    GET  /v1/hippo/recall?q=Q        what retrieval would put into the prompt
+    POST /v1/hippo/consolidate       start (or join) a consolidation; NDJSON progress, then the report
+    POST /v1/hippo/shutdown          stop the daemon
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import json
+import logging
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+from agent import operations as ops
+from config import UserError
+
+log = logging.getLogger("hippo.server")
+MODEL_ID = "hippo"
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind = status, message, kind
+
+
+def make_server(daemon) -> ThreadingHTTPServer:
+    """Bind the API for `daemon` on its configured host and port (0: any free port)."""
+    d = daemon.settings.daemon
+    handler = type("Handler", (Handler,), {"daemon": daemon})
+    try:
+        server = ThreadingHTTPServer((d.host, d.port), handler)
+    except OSError as e:
+        raise UserError(f"cannot listen on {d.host}:{d.port} ({e.strerror or e}); set daemon.port "
+                        "(AGENT_DAEMON__PORT) to a free port") from None
+    server.daemon_threads = True
+    if d.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("listening on %s: reachable from other machines (token still required)", d.host)
+    return server
+
+
+def text_of(content) -> str:
+    """OpenAI message content: a string or a list of parts ({"type": "text", "text": ...})."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    raise HttpError(400, "message content must be a string or a list of text parts")
+
+
+def parse_chat(body: dict) -> dict:
+    """The question, history and hippo options of a chat-completions request."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise HttpError(400, "'messages' must be a non-empty list")
+    turns = []
+    for m in messages:
+        if not isinstance(m, dict) or m.get("role") not in ("system", "developer", "user", "assistant"):
+            raise HttpError(400, "each message needs a role: system, user or assistant")
+        if m["role"] in ("user", "assistant"):
+            turns.append((m["role"], text_of(m.get("content", ""))))
+    if not turns or turns[-1][0] != "user" or not turns[-1][1].strip():
+        raise HttpError(400, "the last message must be a non-empty user message")
+    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
+        raise HttpError(400, "max_tokens must be a positive integer")
+    session = body.get("session") or body.get("user") or time.strftime("api-%Y%m%d")
+    return {"question": turns[-1][1].strip(), "history": turns[:-1], "session": str(session),
+            "retrieval": bool(body.get("retrieval", True)), "remember": bool(body.get("remember", True)),
+            "max_tokens": max_tokens, "stream": bool(body.get("stream", False))}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "hippo-agent"
+    daemon = None  # set by make_server
+
+    # ---- plumbing -------------------------------------------------------------------------
+    def log_message(self, fmt, *args) -> None:
+        log.info("%s %s", self.address_string(), fmt % args)
+
+    def _body(self) -> dict:
+        n = int(self.headers.get("Content-Length") or 0)
+        if not n:
+            return {}
+        try:
+            body = json.loads(self.rfile.read(n))
+        except ValueError:
+            raise HttpError(400, "the request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise HttpError(400, "the request body must be a JSON object")
+        return body
+
+    def _send_json(self, obj, status: int = 200, headers: dict | None = None) -> None:
+        data = json.dumps(obj, ensure_ascii=False, default=str).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _start_chunked(self, content_type: str, headers: dict | None = None) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _end_chunked(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _authorised(self) -> bool:
+        got = self.headers.get("Authorization", "")
+        return got.startswith("Bearer ") and hmac.compare_digest(got[7:].strip(), self.daemon.token)
+
+    def _dispatch(self, method: str) -> None:
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        try:
+            if url.path == "/health":
+                return self._send_json({"ok": True, "pid": os.getpid()})
+            if not self._authorised():
+                raise HttpError(401, "missing or wrong token (see $AGENT_HOME/daemon/token)", "authentication_error")
+            route = ROUTES.get((method, url.path))
+            if route is None:
+                raise HttpError(404, f"no such endpoint: {method} {url.path}", "not_found_error")
+            body = self._body() if method == "POST" else {}
+            route(self, body, query)
+        except HttpError as e:
+            self._send_json({"error": {"message": e.message, "type": e.kind}}, e.status)
+        except UserError as e:
+            self._send_json({"error": {"message": str(e), "type": "invalid_request_error"}}, 400)
+        except (BrokenPipeError, ConnectionResetError):
+            log.info("client went away: %s %s", method, url.path)
+        except Exception as e:  # noqa: BLE001 - report, keep serving
+            log.exception("%s %s failed", method, url.path)
+            try:
+                self._send_json({"error": {"message": f"internal error: {e}", "type": "server_error"}}, 500)
+            except OSError:
+                pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    # ---- routes ---------------------------------------------------------------------------
+    def models(self, body, query) -> None:
+        self._send_json({"object": "list", "data": [{"id": MODEL_ID, "object": "model", "owned_by": "hippo-agent"}]})
+
+    def chat_completions(self, body, query) -> None:
+        req = parse_chat(body)
+        daemon = self.daemon
+        daemon.sync_adapter()
+        version, n_facts = daemon.adapter_info()
+        headers = {"X-Hippo-Adapter": version or "", "X-Hippo-Adapter-Facts": str(n_facts),
+                   "X-Hippo-Session": req["session"]}
+        cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        pieces = daemon.chat(req["question"], req["history"], req["session"], req["retrieval"],
+                             req["remember"], req["max_tokens"])
+        if not req["stream"]:
+            text = "".join(pieces).strip()
+            return self._send_json({
+                "id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": daemon_usage(daemon, req["question"], text),
+                "hippo": {"adapter": version, "session": req["session"]}}, headers=headers)
+
+        def chunk(delta: dict, finish=None) -> bytes:
+            obj = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            return f"data: {json.dumps(obj, ensure_ascii=False)}\n\n".encode()
+
+        self._start_chunked("text/event-stream", headers)
+        try:
+            self._chunk(chunk({"role": "assistant", "content": ""}))
+            for piece in pieces:
+                self._chunk(chunk({"content": piece}))
+            self._chunk(chunk({}, "stop"))
+            self._chunk(b"data: [DONE]\n\n")
+            self._end_chunked()
+        finally:
+            pieces.close()  # a client that left stops the generation (and the turn is still remembered)
+
+    def status(self, body, query) -> None:
+        self._send_json(self.daemon.status())
+
+    def import_turns(self, body, query) -> None:
+        turns = body.get("turns")
+        if not isinstance(turns, list):
+            raise HttpError(400, "'turns' must be a list of turn objects")
+        self._send_json(self.daemon.import_turns(turns))
+
+    def facts(self, body, query) -> None:
+        self._send_json(ops.list_facts(self.daemon.memory, query.get("status")))
+
+    def forget(self, body, query) -> None:
+        fact = body.get("fact")
+        if not isinstance(fact, str) or not fact.strip():
+            raise HttpError(400, "'fact' must be a fact id or sentence")
+        self._send_json(ops.forget(self.daemon.memory, fact))
+
+    def search(self, body, query) -> None:
+        q = (query.get("q") or [""])[0]
+        try:
+            k = int((query.get("k") or ["5"])[0])
+        except ValueError:
+            raise HttpError(400, "k must be an integer") from None
+        if not q.strip():
+            raise HttpError(400, "q (the query) is required")
+        self._send_json(ops.search(self.daemon.memory, q, k))
+
+    def recall(self, body, query) -> None:
+        q = (query.get("q") or [""])[0]
+        if not q.strip():
+            raise HttpError(400, "q (the question) is required")
+        self._send_json(ops.recall(self.daemon.memory, q, (query.get("session") or [None])[0]))
+
+    def consolidate(self, body, query) -> None:
+        run = self.daemon.begin_consolidation("request", force=True)
+        self._start_chunked("application/x-ndjson")
+        for event in run.follow():
+            self._chunk((json.dumps(event, default=str) + "\n").encode())
+        self._end_chunked()
+
+    def shutdown(self, body, query) -> None:
+        self._send_json({"ok": True, "message": "stopping"})
+        self.daemon.request_stop()
+
+
+def daemon_usage(daemon, prompt: str, completion: str) -> dict:
+    """Token counts for the OpenAI `usage` field (question and answer only)."""
+    try:
+        p = len(daemon.engine.llm.tokenize(prompt.encode(), add_bos=False))
+        c = len(daemon.engine.llm.tokenize(completion.encode(), add_bos=False))
+    except Exception:  # noqa: BLE001 - engines without a tokenizer (tests)
+        p = c = 0
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+ROUTES = {
+    ("GET", "/v1/models"): Handler.models,
+    ("POST", "/v1/chat/completions"): Handler.chat_completions,
+    ("GET", "/v1/hippo/status"): Handler.status,
+    ("POST", "/v1/hippo/import"): Handler.import_turns,
+    ("GET", "/v1/hippo/facts"): Handler.facts,
+    ("POST", "/v1/hippo/forget"): Handler.forget,
+    ("GET", "/v1/hippo/search"): Handler.search,
+    ("GET", "/v1/hippo/recall"): Handler.recall,
+    ("POST", "/v1/hippo/consolidate"): Handler.consolidate,
+    ("POST", "/v1/hippo/shutdown"): Handler.shutdown,
+}

@@ -1,0 +1,165 @@
+"""The daemon's API, process model and CLI routing, with the shared FakeEngine (fast).
+
+The daemon runs in a thread of the test process; CLI commands find it through daemon.json
+like they would from another terminal. The real-model version is tests/test_daemon_e2e.py.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import threading
+
+import pytest
+from typer.testing import CliRunner
+
+from agent.cli import app
+from agent.client import DaemonClient, DaemonError, info_path, read_info, token_path
+from config import UserError, load_settings
+
+runner = CliRunner()
+THREE_FACTS = "tests/data/three_facts.jsonl"
+
+
+@pytest.fixture
+def daemon(fake_engine, monkeypatch):
+    """A started daemon (port 0) serving from a background thread; stopped afterwards."""
+    from agent.daemon import Daemon
+
+    monkeypatch.setenv("AGENT_DAEMON__PORT", "0")
+    d = Daemon(load_settings())
+    d.start()
+    thread = threading.Thread(target=d.serve, daemon=True)
+    thread.start()
+    yield d
+    d.request_stop()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def client() -> DaemonClient:
+    c = DaemonClient.find(load_settings())
+    assert c is not None
+    return c
+
+
+def test_daemon_owns_the_store_and_publishes_its_address(daemon, agent_home):
+    info = read_info(agent_home)
+    assert info["port"] == daemon.port and info["host"] == "127.0.0.1"
+    assert stat.S_IMODE(token_path(agent_home).stat().st_mode) == 0o600
+    from memory import Memory
+
+    with pytest.raises(UserError, match="in use by process"):  # a second writer is refused
+        Memory(load_settings())
+
+
+def test_token_is_required(daemon):
+    c = client()
+    c.token = "wrong"
+    with pytest.raises(DaemonError, match="token"):
+        c.request("GET", "/v1/hippo/status")
+    assert client().request("GET", "/health")["ok"]
+
+
+def test_cli_commands_go_through_the_daemon(daemon, fake_engine):
+    r = runner.invoke(app, ["import", THREE_FACTS, "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["candidates"] == 3
+    facts = json.loads(runner.invoke(app, ["facts", "--json"]).stdout)
+    assert {f["value"] for f in facts if f["status"] == "candidate"} == {"Pepper", "Tromsø", "Lumen Robotics"}
+    r = runner.invoke(app, ["ask", "--json", "What is my dog's name?"])
+    assert json.loads(r.stdout)["answer"] == "echo: What is my dog's name?"
+    assert "Things the user said earlier:\n- " in fake_engine.prompts[-1]  # retrieval from the store
+    runner.invoke(app, ["ask", "--no-retrieval", "What is my dog's name?"])
+    assert "said earlier" not in fake_engine.prompts[-1]
+    status = json.loads(runner.invoke(app, ["status", "--json"]).stdout)
+    assert status["daemon"]["pid"] == read_info(load_settings().home)["pid"]
+    assert status["counts"]["turns"] == 11  # ask does not remember
+    r = runner.invoke(app, ["forget", "Pepper"])
+    assert r.exit_code == 0 and "Forgot" in r.output
+    r = runner.invoke(app, ["forget", "nothing like it"])
+    assert r.exit_code == 1 and "no fact matches" in r.output
+
+
+def test_chat_turns_are_remembered_and_detected_by_the_daemon(daemon):
+    c = client()
+    for session in ("a", "b"):
+        meta, pieces = c.chat({"messages": [{"role": "user", "content": "My dog's name is Pepper."}],
+                               "session": session})
+        assert "".join(pieces).strip() == "echo: My dog's name is Pepper."
+        assert meta["session"] == session
+    daemon.detect()  # the queued `detect` job may not have run yet
+    facts = c.request("GET", "/v1/hippo/facts?status=candidate")
+    assert [(f["value"], sorted(f["sessions"])) for f in facts] == [("Pepper", ["a", "b"])]
+
+
+def test_openai_client(daemon, agent_home):
+    openai = pytest.importorskip("openai")
+    c = openai.OpenAI(base_url=f"http://127.0.0.1:{daemon.port}/v1",
+                      api_key=token_path(agent_home).read_text().strip(), max_retries=0)
+    assert [m.id for m in c.models.list()] == ["hippo"]
+    r = c.chat.completions.create(model="hippo", messages=[
+        {"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"}, {"role": "user", "content": "How are you?"}], user="oa")
+    assert r.choices[0].message.content == "echo: How are you?"
+    stream = c.chat.completions.create(model="hippo", stream=True,
+                                       messages=[{"role": "user", "content": "stream me"}])
+    assert "".join(ch.choices[0].delta.content or "" for ch in stream).strip() == "echo: stream me"
+    with pytest.raises(openai.BadRequestError, match="last message must be"):
+        c.chat.completions.create(model="hippo", messages=[{"role": "assistant", "content": "x"}])
+    bad = openai.OpenAI(base_url=f"http://127.0.0.1:{daemon.port}/v1", api_key="nope", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        bad.models.list()
+    turns = daemon.memory.turns("oa")
+    assert [t.content for t in turns] == ["How are you?", "echo: How are you?"]
+
+
+def test_consolidate_with_nothing_to_do_streams_a_report(daemon):
+    r = runner.invoke(app, ["consolidate", "--now", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["reason"].startswith("nothing to do")
+    runs = daemon.records.all()
+    assert [(x["trigger"], x["status"]) for x in runs] == [("request", "nothing")]
+
+
+def test_idle_check_queues_a_consolidation_only_when_idle_and_needed(daemon, monkeypatch):
+    queued = []
+    monkeypatch.setattr(daemon, "begin_consolidation", lambda trigger, force=False: queued.append(trigger))
+    daemon.idle_check()
+    assert queued == []  # nothing to consolidate
+    daemon.import_turns([json.loads(x) for x in open(THREE_FACTS)])
+    daemon.idle_check()
+    assert queued == []  # the user was just active
+    daemon.last_activity -= daemon.settings.daemon.idle_minutes * 60 + 1
+    daemon.idle_check()
+    assert queued == ["idle"]
+
+
+def test_interrupted_run_is_resumed_at_start(fake_engine, monkeypatch, agent_home):
+    from agent.daemon import Daemon, Run, RunRecords
+
+    RunRecords(agent_home).start(Run("20260101T000000-idle", "idle"))  # as left by a kill -9
+    monkeypatch.setenv("AGENT_DAEMON__PORT", "0")
+    d = Daemon(load_settings())
+    resumed = []
+    monkeypatch.setattr(d, "begin_consolidation", lambda trigger, force=False: resumed.append(trigger))
+    d.start()
+    try:
+        assert resumed == ["resume"]
+        assert [r["status"] for r in d.records.all()] == ["interrupted"]
+    finally:
+        d._shutdown()
+    assert not info_path(agent_home).exists()
+
+
+def test_second_daemon_is_refused(daemon, agent_home):
+    from agent.daemon import Daemon
+
+    with pytest.raises(UserError, match="in use by process"):  # same process here: the store lock refuses
+        Daemon(load_settings()).start()
+
+
+def test_daemon_status_without_daemon():
+    r = runner.invoke(app, ["daemon", "status", "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout) == {"running": False}
+    assert "no daemon running" in runner.invoke(app, ["daemon", "stop"]).output
