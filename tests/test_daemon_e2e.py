@@ -73,7 +73,7 @@ def test_daemon_learns_while_idle_survives_kill_and_a_connected_repl_gets_the_ne
     assert first["port"] == port
 
     repl = pexpect.spawn(sys.executable, ["-m", "agent", "chat", "--session", "live", "--no-retrieval"],
-                         env=dict(os.environ, COLUMNS="200"), encoding="utf-8", timeout=120, dimensions=(50, 200))
+                         env=dict(os.environ, COLUMNS="200", TERM="dumb", NO_COLOR="1"), encoding="utf-8", timeout=120, dimensions=(50, 200))
     try:
         repl.expect_exact("you> ")
         assert f"daemon http://127.0.0.1:{port}" in repl.before and "adapter none" in repl.before
