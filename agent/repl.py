@@ -52,14 +52,20 @@ class ChatSession:
         self.adapter = adapter  # the version the last answer came from
 
     def announce_adapter(self, version: str | None, n_facts: int) -> None:
-        """One dim line when the adapter changed since the last turn."""
+        """One dim line when the adapter changed since the last turn.
+
+        The conversation so far is dropped from the prompt then: answers the old weights gave
+        would otherwise be copied by the new ones (seen: "Your dog is called a dog." repeated
+        from history after the adapter had learned "Pepper"). The turns stay in memory."""
         if version == self.adapter:
             return
         self.adapter = version
+        dropped = "; earlier answers dropped from the prompt" if self.history else ""
+        self.history.clear()
         if version is None:
-            self.console.print("[dim]adapter removed: the base model answers alone[/]")
+            self.console.print(f"[dim]adapter removed: the base model answers alone{dropped}[/]")
         else:
-            self.console.print(f"[dim]now using adapter {version} ({n_facts} facts learned)[/]")
+            self.console.print(f"[dim]now using adapter {version} ({n_facts} facts learned){dropped}[/]")
 
     # ---- one turn -------------------------------------------------------------------------
     def respond(self, line: str) -> str:

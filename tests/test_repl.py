@@ -59,7 +59,8 @@ def test_new_adapter_is_picked_up_between_turns(fake_engine, agent_home, tiny_ge
     write_lora_gguf(state, staging / "adapter.gguf", architecture="gemma3", n_layers=2, alpha=4)
     reg.set_current(reg.commit(staging, {"facts": [{"id": "f1"}, {"id": "f2"}]}))  # published mid-session
     assert chat_.respond("hello") == "echo: hello [v0001]"
-    assert "now using adapter v0001 (2 facts learned)" in console.export_text()
+    assert "now using adapter v0001 (2 facts learned); earlier answers dropped" in console.export_text()
+    assert fake_engine.prompts[-1].count("hello") == 1  # the old adapter's answers left the prompt
     reg.set_current(None)
     chat_.respond("hello again")
     assert "adapter removed" in console.export_text()
