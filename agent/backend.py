@@ -65,6 +65,10 @@ class LocalBackend:
         return ops.recall(self.memory, question, session)
 
     # ---- engine ---------------------------------------------------------------------------
+    def adapter(self) -> tuple[str | None, int]:
+        """(version, #facts) of the adapter the next answer will use."""
+        return self.sync_adapter()
+
     def sync_adapter(self) -> tuple[str | None, int]:
         """Swap in the registry's current version if another one runs; (version, #facts)."""
         from consolidation.live import apply_version
@@ -147,6 +151,11 @@ class DaemonBackend:
 
         params = {"q": question, **({"session": session} if session else {})}
         return self.client.request("GET", "/v1/hippo/recall?" + urlencode(params))
+
+    def adapter(self) -> tuple[str | None, int]:
+        """(version, #facts) of the adapter the daemon's next answer will use."""
+        a = self.client.request("GET", "/v1/hippo/adapter")
+        return a["adapter"], a["adapter_facts"]
 
     def chat(self, question: str, history=(), session: str | None = None, retrieval: bool = True,
              remember: bool = True, max_tokens: int | None = None) -> tuple[dict, Iterator[str]]:

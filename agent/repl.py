@@ -70,9 +70,10 @@ class ChatSession:
     # ---- one turn -------------------------------------------------------------------------
     def respond(self, line: str) -> str:
         """Stream the answer to `line`; the backend remembers both turns and runs detection."""
+        self.announce_adapter(*self.backend.adapter())  # before the history goes into the prompt
         meta, stream = self.backend.chat(line, self.history[-2 * MAX_HISTORY_TURNS:], self.session,
                                          self.retrieval)
-        self.announce_adapter(meta.get("adapter"), meta.get("adapter_facts", 0))
+        self.announce_adapter(meta.get("adapter"), meta.get("adapter_facts", 0))  # swapped just now
         self.console.print("[bold green]agent>[/] ", end="")
         pieces: list[str] = []
         try:

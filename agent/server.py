@@ -8,6 +8,7 @@ Every route but `/health` needs `Authorization: Bearer <token>` (the token file 
     POST /v1/chat/completions        OpenAI-compatible chat, `"stream": true` for SSE; extra
                                      fields: session, retrieval (default true), remember (true)
     GET  /v1/hippo/status            model, adapter, counts, daemon state, jobs
+    GET  /v1/hippo/adapter           the adapter the next answer uses (version, #facts)
     POST /v1/hippo/import            {"turns": [...]} → counts (like `agent import`)
     GET  /v1/hippo/facts[?status=S]  facts (like `agent facts --json`)
     POST /v1/hippo/forget            {"fact": ID|TEXT}
@@ -212,6 +213,11 @@ class Handler(BaseHTTPRequestHandler):
     def status(self, body, query) -> None:
         self._send_json(self.daemon.status())
 
+    def adapter(self, body, query) -> None:
+        self.daemon.sync_adapter()
+        version, n_facts = self.daemon.adapter_info()
+        self._send_json({"adapter": version, "adapter_facts": n_facts})
+
     def import_turns(self, body, query) -> None:
         turns = body.get("turns")
         if not isinstance(turns, list):
@@ -269,6 +275,7 @@ ROUTES = {
     ("GET", "/v1/models"): Handler.models,
     ("POST", "/v1/chat/completions"): Handler.chat_completions,
     ("GET", "/v1/hippo/status"): Handler.status,
+    ("GET", "/v1/hippo/adapter"): Handler.adapter,
     ("POST", "/v1/hippo/import"): Handler.import_turns,
     ("GET", "/v1/hippo/facts"): Handler.facts,
     ("POST", "/v1/hippo/forget"): Handler.forget,

@@ -59,6 +59,7 @@ def test_token_is_required(daemon):
     with pytest.raises(DaemonError, match="token"):
         c.request("GET", "/v1/hippo/status")
     assert client().request("GET", "/health")["ok"]
+    assert client().request("GET", "/v1/hippo/adapter") == {"adapter": None, "adapter_facts": 0}
 
 
 def test_cli_commands_go_through_the_daemon(daemon, fake_engine):
