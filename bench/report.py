@@ -1,0 +1,259 @@
+"""Regenerate README.md's "Results" section from bench/results/evaluate-*.json.
+
+    python bench/report.py            # rewrite the section between the results markers
+    python bench/report.py --print    # print the section, leave README.md alone
+
+For each part (systems, data, scaling, locomo) the full run's file is used when present
+(`evaluate-<part>.json`), else the quick run's (`evaluate-<part>-quick.json`); every table
+says which, with the machine and the date. Only the text between `<!-- results:start ... -->`
+and `<!-- results:end -->` is replaced; the marker lines themselves are kept as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+START = re.compile(r"^<!-- results:start.*-->\s*$", re.M)
+END = "<!-- results:end -->"
+PARTS = ["systems", "data", "scaling", "locomo"]
+SYSTEMS = ["A", "B", "C", "D"]
+
+
+# ------------------------------------------------------------------------------ formatting
+def pct(x) -> str:
+    return "–" if x is None else f"{100 * x:.0f}%"
+
+
+def num(x, digits: int = 0) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def size(n) -> str:
+    if not n:
+        return "–"
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 2**10:.0f} KB"
+
+
+def table(head: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |",
+            *("| " + " | ".join(r) + " |" for r in rows)]
+
+
+def provenance(r: dict) -> str:
+    th = r.get("threads") or {}
+    load = (f"; threads: llama.cpp {th['llama']}, torch {th['torch']}; 1-min load average at the end "
+            f"{th['load_avg_at_end']:.1f}") if th else ""
+    return (f"*{r['mode']} run, {r['date']}, {r['machine']}; wall time {r['wall_s'] / 60:.1f} min{load}; "
+            f"`{r.get('command', 'python bench/evaluate.py')}`*")
+
+
+# ------------------------------------------------------------------------------ loading
+def load_results(results_dir: Path = RESULTS) -> dict[str, dict]:
+    """part -> result dict: the full run's file if present, else the quick run's."""
+    out = {}
+    for part in PARTS:
+        for name in (f"evaluate-{part}.json", f"evaluate-{part}-quick.json"):
+            path = Path(results_dir) / name
+            if path.exists():
+                out[part] = {**json.loads(path.read_text()), "_file": name}
+                break
+    return out
+
+
+# ------------------------------------------------------------------------------ sections
+def latency_note(r: dict) -> str:
+    n = r["systems"]["A"].get("n_latency")
+    if n:
+        return (f"First token (includes retrieval for B and D) and decode tok/s: medians of one pass over {n} held-out "
+                "questions with A–D interleaved question by question and a cold KV cache, so machine load hits all "
+                "systems alike.")
+    return ("First token (includes retrieval for B and D) and decode tok/s: medians over all questions, systems run "
+            "one after another (not interleaved: compare with care if the machine was busy).")
+
+
+def systems_section(r: dict, rel: str) -> list[str]:
+    fp = r["footprint"]
+    disk = {"A": "–", "B": f"store {size(fp['store_bytes'])}", "C": f"adapter {size(fp['adapter_bytes'])}",
+            "D": f"adapter {size(fp['adapter_bytes'])} + store {size(fp['store_bytes'])}"}
+    with_embedder = fp["ram_engine_mb"] + fp["ram_embedder_store_mb"]  # C needs it too (scope gate)
+    ram = {"A": fp["ram_engine_mb"], "B": with_embedder, "C": with_embedder, "D": with_embedder}
+    rows = []
+    for s in SYSTEMS:
+        p = r["systems"][s]
+        rows.append([f"{s} {p['name']}", f"{pct(p['accuracy_repeated'])} (n={p['n_repeated']})",
+                     f"{pct(p['accuracy_once'])} (n={p['n_once']})", f"{pct(p['unchanged_rate'])} (n={p['n_bank']})",
+                     num(p["prompt_tokens_mean"]), num(p["first_token_ms_median"]), num(p["decode_tok_s_median"], 1),
+                     f"{ram[s]:.0f} MB", disk[s]])
+    c = r["consolidation"]
+    t = r["retrieval"]
+    groups = ", ".join(f"{v} facts in {k} session{'s' if k != '1' else ''}"
+                       for k, v in sorted(r["facts_per_session_group"].items(), key=lambda kv: int(kv[0])))
+    lines = [
+        "### Parametric memory vs. retrieval vs. no memory",
+        "",
+        f"One user, {r['facts']} persona facts stated across {r['sessions']} sessions ({r['turns']} turns; {groups}), "
+        "built with the real pipeline: turns → Memory (Chroma + MiniLM) → detect → consolidate → publish. "
+        "Accuracy is on held-out paraphrases only (never trained on); *repeated* = facts stated in ≥ 2 sessions "
+        "(consolidated), *once* = stated in one session (not consolidated, by design). *Unchanged* = answers to "
+        "unrelated bank prompts identical to the base model's. " + latency_note(r),
+        "",
+        *table(["system", "repeated facts", "facts said once", "unchanged (bank)", "prompt tokens",
+                "first token (ms)", "decode tok/s", "RAM (process)", "disk"], rows),
+        "",
+        f"Consolidation: {c['reason']}; C/D evaluated with: **{c.get('adapter_evaluated', 'published')}** "
+        f"({c['facts']} facts, {c['wall_s']:.0f} s, {c['metrics'].get('train_steps')} "
+        f"training steps; gate recall {pct(c['metrics'].get('recall'))}, "
+        f"locality {pct(c['metrics'].get('locality'))}). "
+        f"Retrieval (B, D) tuned on a dev split ({t['n_dev']} training-template questions): "
+        f"**k = {t['k']}, min_score = {t['min_score']}** (grid: "
+        + ", ".join(f"k={g['k']}/{g['min_score']}: {pct(g['dev_accuracy'])}" for g in t["grid"]) + "). "
+        f"RAM: engine alone {fp['ram_engine_mb']:.0f} MB, embedder + Chroma +{fp['ram_embedder_store_mb']:.0f} MB "
+        f"(C needs the embedder for its scope gate); "
+        f"peak during consolidation {fp['peak_rss_consolidation_mb']:.0f} MB.",
+        "",
+        provenance(r) + f" — [`{r['_file']}`]({rel}/{r['_file']})",
+        "",
+    ]
+    return lines
+
+
+def bank_n(rows: list[dict]) -> str:
+    return str(rows[0].get("n_bank") or "the") if rows else "the"
+
+
+def data_section(r: dict, rel: str, png: bool) -> list[str]:
+    rows = [[str(x["examples_per_fact"]), pct(x["recall"]), pct(x["locality"]), pct(x["efficacy"]),
+             str(x["train_steps"]), num(x["wall_s"])] for x in r["examples_curve"]]
+    lines = ["### How much data is needed?", "",
+             f"(a) Held-out recall and locality vs. synthesized training examples per fact ({r['facts']} facts, "
+             f"one consolidation each; locality on {bank_n(r['examples_curve'])} unrelated bank prompts):", "",
+             *table(["examples per fact", "held-out recall", "locality", "efficacy (trained Qs)", "steps",
+                     "wall (s)"], rows), ""]
+    sc = r.get("sessions_curve")
+    if sc:
+        srows = [[str(x["sessions"]), str(x["n"]), ", ".join(f"{k} {v}" for k, v in (x.get("detection") or {}).items()),
+                  pct(x["recall_hippo"]), pct(x["recall_retrieval"]), pct(x["recall_hippo_retrieval"])]
+                 for x in sc["rows"]]
+        lines += [f"(b) Held-out recall vs. the number of sessions a fact was stated in (min_sessions = "
+                  f"{sc['min_sessions']}; locality of that adapter {pct(sc['locality'])}; from {sc['source']}):", "",
+                  *table(["sessions", "questions", "detector status", "hippo (C)", "retrieval (B)",
+                          "hippo + retrieval (D)"], srows), ""]
+    if png:
+        lines += [f"![data needed]({rel}/{r['_file'].replace('.json', '.png')})", ""]
+    lines += [provenance(r), ""]
+    return lines
+
+
+def scaling_section(r: dict, rel: str, png: bool) -> list[str]:
+    rows = [[str(x["round"]), str(x["facts"]), pct(x["recall"]), pct(x["retention"]), pct(x["locality"]),
+             pct(x["locality_raw"]), str(x["train_steps"]), f"{x['wall_s'] / 60:.1f}", "yes" if x["passed"] else
+             "no: " + "; ".join(x["failures"])] for x in r["rounds"]]
+    partial = ""
+    if r.get("complete") is False:
+        partial = (f" **Partial run: {len(r['rounds'])} of the planned rounds "
+                   f"({' → '.join(str(n) for n in r.get('planned', []))} facts) finished.**")
+    lines = ["### Scaling", "",
+             "Cumulative rounds (each retrains one adapter for all facts so far, as the product does); retention is "
+             f"measured on the facts of earlier rounds; locality on {bank_n(r['rounds'])} unrelated bank prompts."
+             + partial, "",
+             *table(["round", "facts", "held-out recall", "retention", "locality", "locality (raw)", "steps",
+                     "wall (min)", "gate passed"], rows), ""]
+    if png:
+        lines += [f"![scaling]({rel}/{r['_file'].replace('.json', '.png')})", ""]
+    return lines + [provenance(r), ""]
+
+
+def locomo_section(r: dict) -> list[str]:
+    res = r["results"]
+    cats = sorted({c for s in SYSTEMS for c in res["all_sampled"].get(s, {})}, key=lambda c: (c == "1-4", c))
+    rows = []
+    for c in cats:
+        cell = res["all_sampled"]["A"][c]
+        row = [c, str(cell["n"])]
+        for s in SYSTEMS:
+            v = res["all_sampled"][s][c]
+            row.append(f"trap {pct(v['trap_rate'])}" if "trap_rate" in v
+                       else f"{pct(v['containment'])} / {num(v['f1'], 2)}")
+        rows.append(row)
+    convs = r["conversations"]
+    facts = sum(c["cross_session_facts"] for c in convs)
+    rep = res.get("evidence_in_2+_sessions") or {}
+    rep_line = ""
+    if rep:
+        rep_line = ("On the " + str(res["evidence_in_2+_sessions_n"]) + " items whose evidence spans ≥ 2 sessions "
+                    "(categories 1–4, containment / F1): " + ", ".join(
+                        f"{s} {pct(rep[s]['1-4']['containment'])} / {num(rep[s]['1-4']['f1'], 2)}" for s in SYSTEMS
+                        if '1-4' in rep[s]) + ". ")
+    return ["### LoCoMo", "",
+            f"{len(convs)} conversation(s), speaker_a as the user, one session per LoCoMo session; {r['qa_items']} QA "
+            f"items ({r['sampling']}). The detector found {facts} cross-session fact(s) in them "
+            f"({'; '.join(f for c in convs for f in c['facts']) or 'none'}), "
+            "so C/D differ from A/B only where an adapter "
+            f"was published. {res.get('evidence_on_detected_fact_n', 0)} QA item(s) have evidence on a detected fact. "
+            f"Metric: {r['metric']}. Cells: containment / token F1.", "",
+            *table(["category", "n", *(f"{s} {n}" for s, n in zip(SYSTEMS, ["no memory", "retrieval", "hippo",
+                                                                              "hippo + retrieval"]))], rows),
+            "", rep_line + provenance(r), ""]
+
+
+def wall_note(results: dict[str, dict]) -> str:
+    """Total wall time per mode (the parts' own times, summed)."""
+    totals: dict[str, float] = {}
+    for r in results.values():
+        totals[r["mode"]] = totals.get(r["mode"], 0.0) + r["wall_s"]
+    return "Wall time of the parts shown: " + ", ".join(
+        f"{mode} {t / 60:.0f} min" for mode, t in sorted(totals.items())) + " (machine load: see each part)."
+
+
+def render(results: dict[str, dict], rel: str = "bench/results", pngs: set[str] | None = None) -> str:
+    """The Markdown of the Results section (without the marker lines)."""
+    if not results:
+        return "Not generated yet: run `python bench/evaluate.py --quick` then `python bench/report.py`.\n"
+    pngs = pngs if pngs is not None else {p.name for p in RESULTS.glob("*.png")}
+    modes = sorted({f"{p}: {r['mode']}" for p, r in results.items()})
+    lines = [f"Generated by `python bench/report.py` from `bench/results/evaluate-*.json` ({'; '.join(modes)}). "
+             "Base model: the embedded Gemma 3 270M (Q4_K_M); greedy decoding. " + wall_note(results), ""]
+    if "systems" in results:
+        lines += systems_section(results["systems"], rel)
+    if "data" in results:
+        lines += data_section(results["data"], rel, results["data"]["_file"].replace(".json", ".png") in pngs)
+    if "scaling" in results:
+        lines += scaling_section(results["scaling"], rel, results["scaling"]["_file"].replace(".json", ".png") in pngs)
+    if "locomo" in results:
+        lines += locomo_section(results["locomo"])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def replace_section(readme: str, section: str) -> str:
+    """`readme` with the text between the results markers replaced by `section`."""
+    m = START.search(readme)
+    end = readme.find(END, m.end() if m else 0)
+    if not m or end < 0:
+        raise SystemExit("README.md has no <!-- results:start ... --> / <!-- results:end --> markers")
+    return readme[: m.end()] + "\n" + section + readme[end:]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--results", default=str(RESULTS), help="directory of evaluate-*.json")
+    ap.add_argument("--readme", default=str(ROOT / "README.md"))
+    ap.add_argument("--print", action="store_true", help="print the section instead of writing README.md")
+    args = ap.parse_args(argv)
+    section = render(load_results(Path(args.results)))
+    if args.print:
+        print(section)
+        return 0
+    path = Path(args.readme)
+    path.write_text(replace_section(path.read_text(), section))
+    print(f"updated the Results section of {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

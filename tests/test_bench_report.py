@@ -1,0 +1,92 @@
+"""bench/report.py renders the README Results section from evaluate-*.json (no model needed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def report():
+    spec = importlib.util.spec_from_file_location("bench_report", ROOT / "bench" / "report.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def head(part: str, mode: str = "quick") -> dict:
+    return {"part": part, "mode": mode, "machine": "x86_64, 2 cores, Linux", "date": "2026-11-27 00:30 UTC",
+            "wall_s": 312.0, "command": "python bench/evaluate.py --quick"}
+
+
+def system(name, rep, once, unchanged, tokens):
+    return {"name": name, "accuracy_repeated": rep, "n_repeated": 27, "accuracy_once": once, "n_once": 9,
+            "unchanged_rate": unchanged, "n_bank": 40, "prompt_tokens_mean": tokens, "first_token_ms_median": 61.5,
+            "decode_tok_s_median": 47.25, "accuracy_by_sessions": {}}
+
+
+SYSTEMS = {
+    **head("systems"), "facts": 12, "sessions": 6, "turns": 102,
+    "facts_per_session_group": {"1": 3, "2": 3, "3": 3, "5": 3},
+    "consolidation": {"reason": "published v0001", "facts": 9, "wall_s": 151.0,
+                      "metrics": {"train_steps": 72, "recall": 0.96, "locality": 1.0}},
+    "retrieval": {"k": 3, "min_score": 0.2, "n_dev": 12,
+                  "grid": [{"k": 3, "min_score": 0.2, "dev_accuracy": 0.75, "prompt_tokens": 120.0}]},
+    "systems": {"A": system("no memory", 0.0, 0.0, 1.0, 71.0), "B": system("retrieval", 0.6296, 0.8889, 0.85, 118.0),
+                "C": system("hippo", 0.963, 0.0, 0.975, 71.0),
+                "D": system("hippo + retrieval", 0.9259, 0.7778, 0.9, 90.0)},
+    "footprint": {"ram_engine_mb": 600.0, "ram_embedder_store_mb": 250.0, "peak_rss_consolidation_mb": 3000.0,
+                  "adapter_bytes": 15 * 2**20, "store_bytes": 900 * 2**10},
+}
+SCALING = {**head("scaling", "full"), "rounds": [
+    {"round": 1, "facts": 10, "recall": 1.0, "retention": None, "locality": 1.0, "locality_raw": 0.8,
+     "train_steps": 90, "wall_s": 175.0, "passed": True, "failures": []},
+    {"round": 2, "facts": 40, "recall": 0.871, "retention": 0.9, "locality": 0.99, "locality_raw": 0.5,
+     "train_steps": 300, "wall_s": 600.0, "passed": False, "failures": ["recall 0.871 < 0.9"]}]}
+README = ("# x\n\n## Results\n\n<!-- results:start (generated; do not edit) -->\nold text\n"
+          "<!-- results:end -->\n\n## After\n")
+
+
+def test_systems_table_has_the_numbers(report):
+    text = report.render({"systems": {**SYSTEMS, "_file": "evaluate-systems-quick.json"}}, pngs=set())
+    row_c = next(line for line in text.splitlines() if line.startswith("| C hippo"))
+    assert "96% (n=27)" in row_c and "0% (n=9)" in row_c and "98% (n=40)" in row_c
+    row_b = next(line for line in text.splitlines() if line.startswith("| B retrieval"))
+    assert "63% (n=27)" in row_b and "89% (n=9)" in row_b and "| 118 |" in row_b and "47.2" in row_b
+    assert "k = 3, min_score = 0.2" in text
+    assert "adapter 15.0 MB" in text and "store 900 KB" in text
+    assert "quick run, 2026-11-27 00:30 UTC, x86_64, 2 cores" in text
+
+
+def test_scaling_table_and_plot_link(report):
+    text = report.render({"scaling": {**SCALING, "_file": "evaluate-scaling.json"}}, pngs={"evaluate-scaling.png"})
+    assert "| 2 | 40 | 87% | 90% | 99% | 50% | 300 | 10.0 | no: recall 0.871 < 0.9 |" in text
+    assert "![scaling](bench/results/evaluate-scaling.png)" in text
+    assert "full run" in text
+
+
+def test_markers_are_kept_and_only_the_section_changes(report):
+    section = report.render({"systems": {**SYSTEMS, "_file": "evaluate-systems-quick.json"}}, pngs=set())
+    out = report.replace_section(README, section)
+    assert out.startswith("# x\n\n## Results\n\n<!-- results:start (generated; do not edit) -->\n")
+    assert out.endswith("<!-- results:end -->\n\n## After\n")
+    assert "old text" not in out and "| A no memory |" in out
+    assert report.replace_section(out, section) == out  # idempotent
+
+
+def test_full_run_file_wins_over_quick(report, tmp_path):
+    (tmp_path / "evaluate-scaling-quick.json").write_text(json.dumps({**SCALING, "mode": "quick"}))
+    assert report.load_results(tmp_path)["scaling"]["mode"] == "quick"
+    (tmp_path / "evaluate-scaling.json").write_text(json.dumps(SCALING))
+    loaded = report.load_results(tmp_path)
+    assert loaded["scaling"]["mode"] == "full" and loaded["scaling"]["_file"] == "evaluate-scaling.json"
+
+
+def test_missing_markers_is_an_error(report):
+    with pytest.raises(SystemExit):
+        report.replace_section("# no markers\n", "x")
