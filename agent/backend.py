@@ -85,25 +85,10 @@ class LocalBackend:
         """(adapter info, streamed answer); the turns are remembered once the stream ends."""
         version, n = self.sync_adapter()
         context = ops.context_text(self.recall(question, session)) if retrieval else None
-
-        def pieces() -> Iterator[str]:
-            out: list[str] = []
-            try:
-                for piece in self.engine.stream_answer(question, list(history), context, max_tokens):
-                    if not out:
-                        piece = piece.lstrip()
-                        if not piece:
-                            continue
-                    out.append(piece)
-                    yield piece
-            finally:
-                if remember:
-                    answer = "".join(out).strip() or "…"
-                    self.memory.add_turns([{"session": session, "role": "user", "content": question},
-                                           {"session": session, "role": "assistant", "content": answer}])
-                    self.memory.detect()
-
-        return {"adapter": version, "adapter_facts": n, "session": session}, pieces()
+        memory = self.memory if remember else None
+        pieces = ops.answer_and_remember(self.engine, memory, question, history, context, max_tokens,
+                                         session if remember else None, memory.detect if memory else None)
+        return {"adapter": version, "adapter_facts": n, "session": session}, pieces
 
     def consolidate(self, progress: Progress, log: Callable[[str], None]) -> dict:
         from consolidation.pipeline import consolidate

@@ -360,22 +360,14 @@ class Daemon:
         context = None
         if retrieval:
             context = ops.context_text(ops.recall(self.memory, question, exclude_session=session))
-        pieces: list[str] = []
-        try:
-            for piece in self.engine.stream_answer(question, history, context, max_tokens):
-                if not pieces:
-                    piece = piece.lstrip()
-                    if not piece:
-                        continue
-                pieces.append(piece)
-                yield piece
-        finally:
+
+        def after() -> None:
             if remember:
-                answer = "".join(pieces).strip() or "…"
-                self.memory.add_turns([{"session": session, "role": "user", "content": question},
-                                       {"session": session, "role": "assistant", "content": answer}])
                 self.scheduler.add_job(detect_job, id="detect", replace_existing=True)
             self.touch()
+
+        yield from ops.answer_and_remember(self.engine, self.memory, question, history, context, max_tokens,
+                                           session if remember else None, after)
 
     def touch(self) -> None:
         self.last_activity = time.time()

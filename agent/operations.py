@@ -57,3 +57,25 @@ def recall(mem, question: str, exclude_session: str | None = None) -> list[dict]
 def context_text(hits) -> str | None:
     """Recalled turns (dicts or `memory.Hit`s) as the prompt's context block, or None."""
     return "\n".join(f"- {h['text'] if isinstance(h, dict) else h.text}" for h in hits) or None
+
+
+def answer_and_remember(engine, memory, question: str, history, context: str | None, max_tokens: int | None,
+                        session: str | None = None, after=None):
+    """Stream the answer (leading blanks trimmed). When it ends or is stopped, remember both
+    turns under `session` (None: remember nothing) and then call `after()`."""
+    out: list[str] = []
+    try:
+        for piece in engine.stream_answer(question, list(history), context, max_tokens):
+            if not out:
+                piece = piece.lstrip()
+                if not piece:
+                    continue
+            out.append(piece)
+            yield piece
+    finally:
+        if session is not None:
+            answer = "".join(out).strip() or "…"
+            memory.add_turns([{"session": session, "role": "user", "content": question},
+                              {"session": session, "role": "assistant", "content": answer}])
+        if after is not None:
+            after()
