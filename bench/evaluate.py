@@ -86,7 +86,7 @@ FILLER = [("What a long week it has been.", "Sounds tiring. I hope the weekend i
           ("I need a name for a spreadsheet of recipes.", "How about 'Kitchen Notes'?")]
 ACKS = ["Got it, thanks for telling me.", "Nice, noted.", "Good to know.", "Thanks, I'll keep that in mind."]
 
-QUICK = {"latency_questions": 12, "systems_facts": 12, "bank": 40, "dev_per_fact": 1,
+QUICK = {"latency_questions": 8, "systems_facts": 12, "bank": 24, "dev_per_fact": 1,
          "grid": [(1, 0.35), (3, 0.2), (3, 0.35), (5, 0.35)],
          "locomo_convs": ["26"], "locomo_qa": 30, "scaling": [2, 4, 8], "data_facts": 3,
          "data_examples": [1, 4, 16]}
@@ -158,16 +158,22 @@ def persona(name: str = "persona.json") -> list[SimpleNamespace]:
 
 @contextlib.contextmanager
 def reduced_bank(n: int | None):
-    """In --quick, the publish gate measures locality on the first `n` bank prompts only."""
+    """In --quick, the publish gate measures locality on the first `n` bank prompts and the first `n`
+    personal near-misses only (the full run uses all of them)."""
     if not n:
         yield
         return
-    original = pipeline.locality_bank
-    pipeline.locality_bank = lambda: original()[:n]
+    original_bank, original_evaluate = pipeline.locality_bank, pipeline.evaluate
+
+    def evaluate(*args, personal=((), ()), **kw):
+        return original_evaluate(*args, personal=(personal[0][:n], personal[1][:n]), **kw)
+
+    pipeline.locality_bank = lambda: original_bank()[:n]
+    pipeline.evaluate = evaluate
     try:
         yield
     finally:
-        pipeline.locality_bank = original
+        pipeline.locality_bank, pipeline.evaluate = original_bank, original_evaluate
 
 
 class Asker:

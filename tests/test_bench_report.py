@@ -90,3 +90,19 @@ def test_full_run_file_wins_over_quick(report, tmp_path):
 def test_missing_markers_is_an_error(report):
     with pytest.raises(SystemExit):
         report.replace_section("# no markers\n", "x")
+
+
+def test_wins_and_losses_come_from_the_numbers(report):
+    text = report.render({"systems": {**SYSTEMS, "_file": "evaluate-systems-quick.json"}}, pngs=set())
+    assert "hippo 96% vs. retrieval 63% (+33 points; no memory 0%)" in text
+    assert "retrieval 89% vs. hippo 0%" in text
+    assert "hippo leaves 98% of unrelated answers unchanged, retrieval 85% (retrieved turns" in text
+    assert "hippo 71 prompt tokens, retrieval 118" in text
+
+
+def test_run_time_sums_each_mode(report, tmp_path):
+    (tmp_path / "evaluate-scaling-quick.json").write_text(json.dumps({**SCALING, "mode": "quick", "wall_s": 120.0}))
+    (tmp_path / "evaluate-data-quick.json").write_text(json.dumps({**head("data"), "wall_s": 180.0}))
+    (tmp_path / "evaluate-scaling.json").write_text(json.dumps({**SCALING, "wall_s": 3000.0}))
+    note = report.wall_note(tmp_path)
+    assert "`full run` 50 min (1 of 4 parts)" in note and "`--quick` 5 min (2 of 4 parts)" in note

@@ -1,0 +1,42 @@
+"""bench/evaluate.py helpers that need no model: the --quick gate reduction and the conversation builder."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def evaluate():
+    spec = importlib.util.spec_from_file_location("bench_evaluate", ROOT / "bench" / "evaluate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quick_gate_uses_the_first_n_bank_and_personal_prompts_then_restores(evaluate, monkeypatch):
+    from consolidation import pipeline
+
+    seen = {}
+    monkeypatch.setattr(pipeline, "evaluate", lambda *a, personal=((), ()), **kw: seen.setdefault("p", personal))
+    full_bank = pipeline.locality_bank()
+    with evaluate.reduced_bank(5):
+        assert pipeline.locality_bank() == full_bank[:5]
+        pipeline.evaluate("engine", personal=(list("abcdefgh"), list("ABCDEFGH")))
+    assert seen["p"] == (list("abcde"), list("ABCDE"))
+    assert len(pipeline.locality_bank()) == len(full_bank) > 5
+    with evaluate.reduced_bank(None):  # the full run: untouched
+        assert pipeline.locality_bank() == full_bank
+
+
+def test_turns_state_each_fact_in_its_planned_number_of_sessions(evaluate):
+    facts, _ = evaluate.detectable(evaluate.persona()[:8])
+    groups = evaluate.plan_sessions(facts)
+    turns = evaluate.build_turns(facts, groups)
+    for f in facts:
+        sessions = {t["session"] for t in turns if t["role"] == "user" and f.value in t["content"]}
+        assert len(sessions) == groups[f.id], f.text
