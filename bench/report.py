@@ -50,7 +50,7 @@ def provenance(r: dict) -> str:
     load = (f"; threads: llama.cpp {th['llama']}, torch {th['torch']}; 1-min load average at the end "
             f"{th['load_avg_at_end']:.1f}") if th else ""
     return (f"*{r['mode']} run, {r['date']}, {r['machine']}; wall time {r['wall_s'] / 60:.1f} min{load}; "
-            f"`{r.get('command', 'python bench/evaluate.py')}`*")
+            f"`{r.get('command', 'python bench/evaluate.py').strip()}`*")
 
 
 # ------------------------------------------------------------------------------ loading
@@ -128,13 +128,17 @@ def bank_n(rows: list[dict]) -> str:
 
 
 def data_section(r: dict, rel: str, png: bool) -> list[str]:
-    rows = [[str(x["examples_per_fact"]), pct(x["recall"]), pct(x["locality"]), pct(x["efficacy"]),
-             str(x["train_steps"]), num(x["wall_s"])] for x in r["examples_curve"]]
+    rows = [[str(x["examples_per_fact"]), pct(x["recall"]) + (f" (n={x['n_heldout']})" if x.get("n_heldout") else ""),
+             pct(x["locality"]), pct(x["efficacy"]), str(x["train_steps"]), num(x["wall_s"]),
+             "yes" if x.get("passed") else "no: " + "; ".join(x.get("failures") or []) if "passed" in x else "–"]
+            for x in r["examples_curve"]]
+    n = r["examples_curve"][0].get("n_heldout") if r["examples_curve"] else None
+    noise = f" With {n} held-out questions one answer moves recall by {100 / n:.1f} points." if n else ""
     lines = ["### How much data is needed?", "",
              f"(a) Held-out recall and locality vs. synthesized training examples per fact ({r['facts']} facts, "
-             f"one consolidation each; locality on {bank_n(r['examples_curve'])} unrelated bank prompts):", "",
+             f"one consolidation each; locality on {bank_n(r['examples_curve'])} unrelated bank prompts).{noise}", "",
              *table(["examples per fact", "held-out recall", "locality", "efficacy (trained Qs)", "steps",
-                     "wall (s)"], rows), ""]
+                     "wall (s)", "gate passed"], rows), ""]
     sc = r.get("sessions_curve")
     if sc:
         srows = [[str(x["sessions"]), str(x["n"]), ", ".join(f"{k} {v}" for k, v in (x.get("detection") or {}).items()),
@@ -183,6 +187,10 @@ def locomo_section(r: dict) -> list[str]:
         rows.append(row)
     convs = r["conversations"]
     facts = sum(c["cross_session_facts"] for c in convs)
+    outcomes = [f"conversation {c['conversation']}: {c['consolidation']}" for c in convs
+                if c.get("consolidation") and not c["consolidation"].startswith("nothing detected")]
+    published = sum(1 for c in convs if c.get("adapter"))
+    consolidations = f" ({published} published; {'; '.join(outcomes)})" if outcomes else ""
     rep = res.get("evidence_in_2+_sessions") or {}
     rep_line = ""
     if rep:
@@ -195,7 +203,8 @@ def locomo_section(r: dict) -> list[str]:
             f"items ({r['sampling']}). The detector found {facts} cross-session fact(s) in them "
             f"({'; '.join(f for c in convs for f in c['facts']) or 'none'}), "
             "so C/D differ from A/B only where an adapter "
-            f"was published. {res.get('evidence_on_detected_fact_n', 0)} QA item(s) have evidence on a detected fact. "
+            f"was published{consolidations}. {res.get('evidence_on_detected_fact_n', 0)} QA item(s) have evidence on a "
+            "detected fact. "
             f"Metric: {r['metric']}. Cells: containment / token F1.", "",
             *table(["category", "n", *(f"{s} {n}" for s, n in zip(SYSTEMS, ["no memory", "retrieval", "hippo",
                                                                               "hippo + retrieval"]))], rows),
@@ -225,7 +234,7 @@ def wins_and_losses(r: dict) -> list[str]:
     def pts(x, y) -> str:
         return f"{100 * (x - y):+.0f} points"
 
-    lines = ["Where learning into weights wins and where it loses (from the table below):", ""]
+    lines = ["Where learning into weights wins and where it loses (from the tables below):", ""]
     if None not in (c["accuracy_repeated"], b["accuracy_repeated"]):
         lines.append(f"- **Repeated facts**: hippo {pct(c['accuracy_repeated'])} vs. retrieval "
                      f"{pct(b['accuracy_repeated'])} ({pts(c['accuracy_repeated'], b['accuracy_repeated'])}; "
@@ -247,6 +256,36 @@ def wins_and_losses(r: dict) -> list[str]:
     return lines + [""]
 
 
+def limits(results: dict[str, dict]) -> list[str]:
+    """The scaling and LoCoMo findings that bound the table's picture, in words."""
+    out = []
+    sc = results.get("scaling")
+    if sc and sc["rounds"]:
+        ok = [x["facts"] for x in sc["rounds"] if x["passed"]]
+        bad = [x for x in sc["rounds"] if not x["passed"]]
+        line = f"- **Scale**: one adapter held {max(ok) if ok else 0} facts with every gate check passing"
+        if bad:
+            x = bad[0]
+            line += (f"; at {x['facts']} facts held-out recall fell to {pct(x['recall'])} and retention to "
+                     f"{pct(x['retention'])} ({x['train_steps']} training steps), so the gate kept the previous "
+                     "adapter")
+        out.append(line + f" (locality stayed at {pct(min(x['locality'] for x in sc['rounds']))}).")
+    lo = results.get("locomo")
+    if lo:
+        convs = lo["conversations"]
+        facts = sum(c["cross_session_facts"] for c in convs)
+        published = sum(1 for c in convs if c.get("adapter"))
+        a, b = (lo["results"]["all_sampled"][s].get("1-4", {}) for s in ("A", "B"))
+        line = (f"- **Natural conversations (LoCoMo)**: the detector found {facts} repeated user fact(s) in "
+                f"{len(convs)} conversations and {published} adapter(s) were published"
+                + (", so hippo answered like the base model there" if not published else ""))
+        if a.get("containment") is not None and b.get("containment") is not None:
+            line += (f"; retrieval {pct(b['containment'])} vs. no memory {pct(a['containment'])} "
+                     f"(categories 1–4, n={a.get('n')})")
+        out.append(line + ". Hippo learns personal facts the user repeats, not the episodic detail LoCoMo asks about.")
+    return out + ([""] if out else [])
+
+
 def render(results: dict[str, dict], rel: str = "bench/results", pngs: set[str] | None = None,
            results_dir: Path = RESULTS) -> str:
     """The Markdown of the Results section (without the marker lines)."""
@@ -257,7 +296,7 @@ def render(results: dict[str, dict], rel: str = "bench/results", pngs: set[str] 
     lines = [f"Generated by `python bench/report.py` from `bench/results/evaluate-*.json` ({'; '.join(modes)}). "
              "Base model: the embedded Gemma 3 270M (Q4_K_M); greedy decoding. " + wall_note(results_dir), ""]
     if "systems" in results:
-        lines += wins_and_losses(results["systems"]) + systems_section(results["systems"], rel)
+        lines += wins_and_losses(results["systems"])[:-1] + limits(results) + systems_section(results["systems"], rel)
     if "data" in results:
         lines += data_section(results["data"], rel, results["data"]["_file"].replace(".json", ".png") in pngs)
     if "scaling" in results:

@@ -106,3 +106,10 @@ def test_run_time_sums_each_mode(report, tmp_path):
     (tmp_path / "evaluate-scaling.json").write_text(json.dumps({**SCALING, "wall_s": 3000.0}))
     note = report.wall_note(tmp_path)
     assert "`full run` 50 min (1 of 4 parts)" in note and "`--quick` 5 min (2 of 4 parts)" in note
+
+
+def test_limits_name_the_failed_scaling_round(report):
+    text = report.render({"systems": {**SYSTEMS, "_file": "evaluate-systems-quick.json"},
+                          "scaling": {**SCALING, "_file": "evaluate-scaling.json"}}, pngs=set())
+    assert ("one adapter held 10 facts with every gate check passing; at 40 facts held-out recall fell to 87% "
+            "and retention to 90%") in text
