@@ -17,7 +17,7 @@ Parts (each writes bench/results/evaluate-<part>.json with machine, date, settin
            repeated facts and on facts stated once, unchanged answers on the unrelated bank,
            prompt tokens, first-token latency, decode tok/s, memory/disk footprint
   locomo   LoCoMo conversations (speaker_a = the user): containment and token F1 per category
-  scaling  10 -> 40 -> 160 facts over 3 rounds: recall, retention, locality, wall time (PNG)
+  scaling  10 -> 40 -> 160 facts over 3 rounds (--quick: 1 -> 2 -> 4): recall, retention, locality, wall time (PNG)
   data     held-out recall and locality vs. training examples per fact and vs. the number of
            sessions a fact was stated in (PNG)
 Accuracy is only ever measured on held-out paraphrases (never on training questions).
@@ -86,9 +86,9 @@ FILLER = [("What a long week it has been.", "Sounds tiring. I hope the weekend i
           ("I need a name for a spreadsheet of recipes.", "How about 'Kitchen Notes'?")]
 ACKS = ["Got it, thanks for telling me.", "Nice, noted.", "Good to know.", "Thanks, I'll keep that in mind."]
 
-QUICK = {"latency_questions": 8, "systems_facts": 12, "bank": 24, "dev_per_fact": 1,
+QUICK = {"latency_questions": 6, "systems_facts": 12, "bank": 24, "dev_per_fact": 1,
          "grid": [(1, 0.35), (3, 0.2), (3, 0.35), (5, 0.35)],
-         "locomo_convs": ["26"], "locomo_qa": 30, "scaling": [2, 4, 8], "data_facts": 3,
+         "locomo_convs": ["26"], "locomo_qa": 20, "scaling": [1, 2, 4], "data_facts": 3,
          "data_examples": [1, 4, 16]}
 FULL = {"latency_questions": 24, "systems_facts": 40, "bank": None, "dev_per_fact": 2,
         "grid": [(1, 0.2), (1, 0.35), (3, 0.2), (3, 0.35), (3, 0.5), (5, 0.2), (5, 0.35), (8, 0.35)],
