@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -81,3 +82,16 @@ def fake_embedder(request, monkeypatch):
         repo = str(Path(__file__).resolve().parent.parent)
         monkeypatch.setenv("PYTHONPATH", repo + os.pathsep + os.environ.get("PYTHONPATH", ""))
     yield
+
+
+
+@pytest.fixture(scope="session")
+def load_bench():
+    """Import bench/<name>.py as a module (bench/ holds scripts, not a package)."""
+    def load(name: str):
+        path = Path(__file__).resolve().parents[1] / "bench" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return load
