@@ -1,75 +1,20 @@
-"""Rule-based extraction of declarative facts from USER turns.
+"""The template rules: the baseline fact extractor (`memory.extractor = "rules"`).
 
 Precision over recall: a clause yields a fact only when it matches one of the templates
 below *and* passes every filter (no question, no hypothetical / wish / negation / reported
-speech, no past-only tense, no secret). Each fact is normalised to subject / attribute /
-value plus a canonical first-person sentence ("My dog's name is Pepper.").
-
-Secrets (PINs, passwords, card and account numbers, API keys and tokens, IBANs, SSNs,
-long digit runs) are never turned into facts: a sentence that contains one yields nothing.
+speech, no past-only tense, no secret). Attributes are named as in `memory.shapes`.
+The model-based extractor replaced these rules as the default (bench/detection.py compares them).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass
 
-__all__ = [
-    "ExtractedFact",
-    "extract_facts",
-    "contains_secret",
-    "value_key",
-    "attribute_key",
-    "values_compatible",
-    "is_multi_valued",
-    "canonical_text",
-]
+from memory.secrets import contains_secret
+from memory.shapes import SINGLE_PEOPLE as _SINGLE_PEOPLE
+from memory.values import attribute_key
 
-
-@dataclass(frozen=True)
-class ExtractedFact:
-    """One fact as stated in one clause of one user turn."""
-
-    subject: str
-    attribute: str
-    value: str
-    text: str  # canonical first-person sentence
-    update: bool = False  # explicit update wording ("now", "moved to", "new ...")
-    source: str = ""  # the clause it came from
-
-
-# --------------------------------------------------------------------------- secrets
-
-_SECRET_WORDS = re.compile(
-    r"\b(?:pin|pins|pin ?codes?|passwords?|passwd|pass ?codes?|pass ?phrases?|pwd|log-?ins?|"
-    r"credentials?|api[ _-]?keys?|access[ _-]?keys?|secret ?keys?|secrets?|private ?keys?|tokens?|"
-    r"auth(?:entication)? codes?|2fa|otp|one[- ]time (?:code|password)s?|security codes?|"
-    r"verification codes?|cvv|cvc|cvv2|card numbers?|credit ?cards?|debit ?cards?|bank ?cards?|"
-    r"iban|swift|bic|routing numbers?|account numbers?|acct|sort codes?|ssn|social security|"
-    r"national insurance|tax ?id|tin|passport numbers?|licen[cs]e numbers?|seed phrases?|"
-    r"recovery (?:phrase|code|key)s?|mnemonic|door codes?|alarm codes?|lock codes?|"
-    r"gate codes?|safe codes?|combination|username|user ?name)\b",
-    re.IGNORECASE,
-)
-_SECRET_PATTERNS = [
-    re.compile(r"(?:\d[ \-./]?){6,}\d"),  # long digit runs: cards, accounts, phones, ids
-    re.compile(r"\b\d{3}-\d{2}-\d{4}\b"),  # SSN
-    re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{2,4}){3,8}\b"),  # IBAN
-    re.compile(r"\b(?:sk|pk|rk|ghp|gho|ghs|github_pat|xox[abpr]|AKIA|ASIA|AIza|hf)[-_][A-Za-z0-9_\-]{8,}"),
-    re.compile(r"\bAKIA[0-9A-Z]{12,}\b"),
-    re.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}"),  # JWT
-    # long mixed letter+digit strings (tokens, keys)
-    re.compile(r"\b(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{16,}\b"),
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-]
-
-
-def contains_secret(text: str) -> bool:
-    """True when the text mentions or contains a secret / sensitive identifier."""
-    if _SECRET_WORDS.search(text):
-        return True
-    return any(p.search(text) for p in _SECRET_PATTERNS)
+__all__ = ["extract_rule_facts"]
 
 
 # --------------------------------------------------------------------------- filters
@@ -163,11 +108,6 @@ _REL_ADJ = r"(?:(?:little|big|older|younger|baby|eldest|oldest|youngest|twin|new
            r"golden|black|white|rescue|first|second|third)\s+)?"
 _REL = rf"(?P<rel>{_REL_ADJ}(?:{_PETS}|{_PEOPLE}))"
 
-_SINGLE_PEOPLE = {
-    "wife", "husband", "partner", "spouse", "boyfriend", "girlfriend", "fiancé", "fiancée",
-    "mother", "father", "stepmother", "stepfather", "boss", "manager", "landlord", "landlady",
-    "therapist", "doctor", "dentist", "supervisor", "mentor",
-}
 _REL_NORMAL = {
     "mom": "mother", "mum": "mother", "dad": "father", "stepmom": "stepmother",
     "stepdad": "stepfather", "fiance": "fiancé", "fiancee": "fiancée", "neighbour": "neighbor",
@@ -273,122 +213,6 @@ _GENERIC_BAD_ATTR = {
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-_FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "ł": "l", "Ł": "L",
-                       "đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "þ": "th", "ð": "d"})
-
-
-def _strip_accents(s: str) -> str:
-    s = s.translate(_FOLD)
-    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
-
-
-_NUMBERS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
-_ARTICLES = re.compile(r"\b(?:a|an|the|my|our)\b", re.IGNORECASE)
-
-
-def value_key(value: str) -> str:
-    """Comparison key of a value: casefolded, accents and articles removed, crude singular."""
-    s = _strip_accents(value).casefold().replace("’", "'")
-    s = _ARTICLES.sub(" ", s)
-    s = re.sub(r"[^\w\s]", " ", s)
-    toks = []
-    for t in s.split():
-        t = _NUMBERS.get(t, t)
-        if len(t) > 3 and t.endswith("s") and not t.endswith("ss") and not t.isdigit():
-            t = t[:-1]
-        toks.append(t)
-    return " ".join(toks)
-
-
-def attribute_key(attribute: str) -> str:
-    s = _strip_accents(attribute).casefold().replace("’", "'")
-    s = s.replace("favourite", "favorite").replace("colour", "color")
-    return re.sub(r"\s+", " ", s).strip()
-
-
-_MULTI_ATTRS = {
-    "allergy", "speaks language", "plays instrument", "plays sport", "medical condition",
-    "pet", "intolerance", "supports team",
-}
-
-
-def is_multi_valued(attribute: str) -> bool:
-    """Attributes that can hold several values at once (a new value is no update)."""
-    a = attribute_key(attribute)
-    if a in _MULTI_ATTRS:
-        return True
-    m = re.fullmatch(r"(.+)'s name", a)
-    if m:
-        rel = m.group(1).split()[-1]
-        return rel not in _SINGLE_PEOPLE
-    return False
-
-
-def values_compatible(a: str, b: str) -> bool:
-    """Same value after normalisation, or one contains the other (same numbers)."""
-    ka, kb = value_key(a), value_key(b)
-    if not ka or not kb:
-        return False
-    if ka == kb:
-        return True
-    if re.findall(r"\d+", ka) != re.findall(r"\d+", kb):
-        return False
-    ta, tb = set(ka.split()), set(kb.split())
-    small, big = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    return bool(small) and small <= big and any(len(t) > 2 for t in small)
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
-
-
-def canonical_text(attribute: str, value: str) -> str:
-    """The first-person sentence that states the fact."""
-    a = attribute_key(attribute)
-    v = value
-    if a.endswith("'s name"):
-        return f"My {a} is {v}."
-    table = {
-        "home city": f"I live in {v}.",
-        "hometown": f"I am from {v}.",
-        "birthplace": f"I was born in {v}.",
-        "birth year": f"I was born in {v}.",
-        "employer": f"I work at {v}.",
-        "job title": f"I work as {_article(v)} {v}.",
-        "car": f"I drive {_article(v)} {v}.",
-        "allergy": f"I am allergic to {v}.",
-        "intolerance": f"I am {v} intolerant.",
-        "diet": f"I am {v}.",
-        "medical condition": f"I have {v}.",
-        "age": f"I am {v} years old.",
-        "birthday": f"My birthday is {v}.",
-        "name": f"My name is {v}.",
-        "speaks language": f"I speak {v}.",
-        "plays instrument": f"I play the {v}.",
-        "plays sport": f"I play {v}.",
-        "field of study": f"I study {v}.",
-        "school": f"I study at {v}.",
-        "relationship status": f"I am {v}.",
-        "pet": f"I have {_article(v)} {v}.",
-        "supports team": f"I support {v}.",
-        "blood type": f"My blood type is {v}.",
-    }
-    if a in table:
-        return table[a]
-    m = re.fullmatch(r"(.+) location", a)
-    if m:
-        return f"My {m.group(1)} is in {v}."
-    m = re.fullmatch(r"number of (.+)", a)
-    if m:
-        return f"I have {v} {m.group(1)}."
-    m = re.fullmatch(r"(.+)'s (home city|employer)", a)
-    if m:
-        verb = "lives in" if m.group(2) == "home city" else "works at"
-        return f"My {m.group(1)} {verb} {v}."
-    return f"My {a} is {v}."
 
 
 def _clean_value(raw: str) -> str:
@@ -771,9 +595,9 @@ def _expand(s: str) -> str:
     return s
 
 
-def extract_facts(text: str, subject: str = "user") -> list[ExtractedFact]:
-    """All facts stated in one user turn (empty for questions, chit-chat, secrets...)."""
-    out: list[ExtractedFact] = []
+def extract_rule_facts(text: str) -> list[tuple[str, str, bool]]:
+    """(attribute, value, update) for each fact the templates find in one user turn."""
+    out: list[tuple[str, str, bool]] = []
     seen: set[tuple[str, str]] = set()
     for clause, is_question in _clauses(text):
         if is_question:
@@ -802,23 +626,11 @@ def extract_facts(text: str, subject: str = "user") -> list[ExtractedFact]:
                 break
             for attribute, raw in pairs:
                 value = _clean_value(raw) if not attribute.endswith("'s name") else raw.strip()
-                if not _ok_value(value):
+                if not _ok_value(value) or contains_secret(value):
                     continue
-                if contains_secret(value):
-                    continue
-                key = (attribute_key(attribute), value_key(value))
-                if key in seen:
-                    continue
-                seen.add(key)
-                out.append(
-                    ExtractedFact(
-                        subject=subject,
-                        attribute=attribute_key(attribute),
-                        value=value,
-                        text=canonical_text(attribute, value),
-                        update=update,
-                        source=clause,
-                    )
-                )
+                key = (attribute_key(attribute), value.casefold())
+                if key not in seen:
+                    seen.add(key)
+                    out.append((attribute_key(attribute), value, update))
             break  # first template that yields wins for this clause
     return out

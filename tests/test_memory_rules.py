@@ -1,14 +1,15 @@
-"""Fact extraction: what is kept, what is dropped (precision first)."""
+"""The template rules (the baseline extractor): what is kept, what is dropped (precision first)."""
 
 from __future__ import annotations
 
 import pytest
 
-from memory.facts import contains_secret, extract_facts, values_compatible
+from memory.rules import extract_rule_facts
+from memory.secrets import contains_secret
 
 
 def pairs(text):
-    return [(f.attribute, f.value) for f in extract_facts(text)]
+    return [(a, v) for a, v, _ in extract_rule_facts(text)]
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -29,13 +30,6 @@ def pairs(text):
 ])
 def test_keeps_declarative_facts(text, expected):
     assert expected in pairs(text)
-
-
-def test_canonical_first_person_text():
-    [f] = extract_facts("Pepper, my dog, loves the beach.")
-    assert (f.subject, f.text) == ("user", "My dog's name is Pepper.")
-    [f] = extract_facts("I live in Tromsø.")
-    assert f.text == "I live in Tromsø."
 
 
 @pytest.mark.parametrize("text", [
@@ -83,15 +77,7 @@ def test_secret_sentence_does_not_poison_the_rest_of_the_turn():
 
 
 def test_update_wording_is_flagged():
-    [f] = extract_facts("My office is now in building 12.")
-    assert f.update and f.value == "building 12"
-    [f] = extract_facts("Anyway I just moved to Bergen last month!")
-    assert f.update and (f.attribute, f.value) == ("home city", "Bergen")
-
-
-def test_values_compatible():
-    assert values_compatible("green Volvo 240", "Volvo 240")
-    assert values_compatible("Tromsø", "tromso")
-    assert values_compatible("2", "two")
-    assert not values_compatible("building 7", "building 12")
-    assert not values_compatible("Oslo", "Bergen")
+    [(attr, value, update)] = extract_rule_facts("My office is now in building 12.")
+    assert update and value == "building 12"
+    [(attr, value, update)] = extract_rule_facts("Anyway I just moved to Bergen last month!")
+    assert update and (attr, value) == ("home city", "Bergen")

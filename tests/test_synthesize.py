@@ -1,6 +1,7 @@
 from types import SimpleNamespace as F
 
-from consolidation.synthesize import is_correct, mentions, normalise, synthesize
+from consolidation.synthesize import heldout_bank, is_correct, mentions, normalise, synthesize
+from memory.shapes import SHAPES
 
 
 def fact(i, attribute, value):
@@ -39,7 +40,7 @@ def test_known_pattern_and_generic_families():
     by_attr = {g.attribute: g for g in synthesize([fact(1, "favorite color", "teal"), fact(2, "bike colour", "red"),
                                                     fact(3, "home city", "Tromsø"), fact(4, "car", "Volvo 240")])}
     assert by_attr["favorite color"].train[0].question == "What is my favorite color?"
-    assert by_attr["bike colour"].train[0].answer == "Your bike colour is red."
+    assert by_attr["bike color"].train[0].answer == "Your bike color is red."
     assert by_attr["home city"].train[0].answer == "You live in Tromsø."
     assert "You drive a Volvo 240." in {qa.answer for qa in by_attr["car"].train}
 
@@ -52,3 +53,25 @@ def test_mentions_is_word_aligned_and_accent_safe():
     assert normalise("Amélie") == "amelie"
     assert is_correct("You are allergic to peanuts and shellfish.", ["peanuts", "shellfish"])
     assert not is_correct("You are allergic to peanuts.", ["peanuts", "shellfish"])
+
+
+def test_every_shape_has_heldout_questions_from_another_source():
+    """The gate's held-out questions come from the people-written bank, never from the training templates."""
+    bank = heldout_bank()
+    assert set(bank) == {s.key for s in SHAPES}
+    for shape in SHAPES:
+        value = "Pepper" if "name" in shape.key else "teal"
+        attribute = shape.key.format(x="dog", y="collar color", a="shoe size")
+        [g] = synthesize([fact(1, attribute, value)])
+        train, held = {normalise(q.question) for q in g.train}, {normalise(q.question) for q in g.heldout}
+        assert len(held) >= 4 and not train & held, shape.key
+        assert {q.question for q in g.heldout} <= {q.format(x="dog", y="collar color", a="shoe size", v=value)[:1].upper()
+                                                   + q.format(x="dog", y="collar color", a="shoe size", v=value)[1:]
+                                                   for q in bank[shape.key]}
+
+
+def test_any_fact_gets_trained_and_heldout_questions():
+    [g] = synthesize([fact(1, "instrument i practise on sundays", "violin")])
+    assert g.train and len(g.heldout) >= 4
+    assert all("violin" in qa.answer for qa in g.train + g.heldout)
+    assert not {qa.question for qa in g.train} & {qa.question for qa in g.heldout}

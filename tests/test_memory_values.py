@@ -1,0 +1,73 @@
+"""Value normalisation, grounding, fact shapes and secrets: the rule pieces every extractor shares."""
+
+from __future__ import annotations
+
+import pytest
+
+from memory.secrets import contains_secret
+from memory.shapes import canonical_text, is_multi_valued, normal_attribute, relation_of, shape_of
+from memory.values import grounded, values_compatible
+
+
+def test_values_compatible():
+    assert values_compatible("green Volvo 240", "Volvo 240")
+    assert values_compatible("Tromsø", "tromso")
+    assert values_compatible("2", "two")
+    assert values_compatible("welder", "welding")  # word forms are one value
+    assert not values_compatible("building 7", "building 12")
+    assert not values_compatible("Oslo", "Bergen")
+
+
+@pytest.mark.parametrize("value,source", [
+    ("welder", "ugh welding all day again"), ("Tromsø", "i live in tromso"), ("2", "i have two kids"),
+    ("Rufus", "Who's Rufus?"), ("the city library", "i work at the city library"),
+])
+def test_grounded_in_the_users_words(value, source):
+    assert grounded(value, [source])
+
+
+@pytest.mark.parametrize("value,source", [
+    ("Paris", "i live in lyon"), ("nurse", "night shift again at the ER"), ("New York City", "nyc"),
+    ("3", "i have two kids"), ("", "anything"),
+])
+def test_not_grounded_values_are_refused(value, source):
+    assert not grounded(value, [source])
+
+
+@pytest.mark.parametrize("attribute,value,sentence", [
+    ("job", "welder", "I work as a welder."),
+    ("sister's city", "Oslo", "My sister lives in Oslo."),
+    ("dog's name", "Pepper", "My dog's name is Pepper."),
+    ("favourite band", "Radiohead", "My favorite band is Radiohead."),
+    ("office location", "building 12", "My office is in building 12."),
+    ("son's age", "7", "My son is 7 years old."),
+    ("commute", "40 minutes by bike", "My commute is 40 minutes by bike."),  # any attribute gets a sentence
+    ("sister's favorite food", "sushi", "My sister's favorite food is sushi."),
+])
+def test_one_shape_table_gives_the_canonical_sentence(attribute, value, sentence):
+    assert canonical_text(attribute, value) == sentence
+
+
+def test_shape_knows_relations_and_multiple_values():
+    assert normal_attribute("my job") == "job title"
+    assert relation_of("sister's home city") == "sister" and relation_of("home city") is None
+    assert is_multi_valued("allergy") and is_multi_valued("sister's name")
+    assert not is_multi_valued("home city") and not is_multi_valued("wife's name")
+    assert shape_of("shoe size")[0].key == "{a}"
+
+
+@pytest.mark.parametrize("text", [
+    "My PIN is 4821.", "my password is hunter2", "My card number is 4111 1111 1111 1111",
+    "Here's my API key: sk-abc123def456ghi789", "My IBAN is NO93 8601 1117 947", "boat shed code 7304#",
+    "the combination is 12-34-56", "token: ab12cd34", "My social security number is 123-45-6789.",
+])
+def test_secrets(text):
+    assert contains_secret(text)
+
+
+@pytest.mark.parametrize("text", [
+    "the secret is a lot of olive oil", "learning to code since 2015", "my favorite Taylor Swift album is 1989",
+    "I collect pins, I have 300 of them", "I work at the Social Security office", "I was born 12.05.1990",
+])
+def test_ordinary_sentences_are_not_secrets(text):
+    assert not contains_secret(text)
