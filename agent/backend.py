@@ -49,8 +49,8 @@ class LocalBackend:
             self._memory = None
 
     # ---- memory ---------------------------------------------------------------------------
-    def import_turns(self, turns: list[dict]) -> dict:
-        return ops.import_turns(self.memory, turns)
+    def import_turns(self, turns: list[dict], progress: Callable[[int, int], None] | None = None) -> dict:
+        return ops.import_turns(self.memory, turns, lambda: self.memory.detect(progress))
 
     def facts(self, status: list[str] | None = None) -> list[dict]:
         return ops.list_facts(self.memory, status)
@@ -114,7 +114,8 @@ class DaemonBackend:
     def close(self) -> None:
         pass
 
-    def import_turns(self, turns: list[dict]) -> dict:
+    def import_turns(self, turns: list[dict], progress: Callable[[int, int], None] | None = None) -> dict:
+        """The daemon detects facts itself (its extractor runs outside its memory lock); no progress here."""
         return self.client.request("POST", "/v1/hippo/import", {"turns": turns})
 
     def facts(self, status: list[str] | None = None) -> list[dict]:

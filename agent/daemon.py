@@ -47,7 +47,7 @@ def idle_check_job() -> None:
 
 def detect_job() -> None:
     if _DAEMON is not None:
-        _DAEMON.detect()
+        _DAEMON.detect(yield_to_chat=True)
 
 
 def consolidate_job(trigger: str = "request") -> None:
@@ -214,6 +214,7 @@ class Daemon:
         self.home = settings.home
         self.records = RunRecords(self.home)
         self.state_lock = threading.RLock()  # memory calls
+        self.detect_lock = threading.Lock()  # one detection batch at a time; shutdown waits for it
         self.run_lock = threading.Lock()  # self.run
         self.run: Run | None = None
         self.last_run: dict | None = None
@@ -314,6 +315,8 @@ class Daemon:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         self.server.server_close()
+        if self.detect_lock.acquire(timeout=60):  # a batch being extracted finishes (it is not recorded)
+            self.detect_lock.release()
         self._release()
         log.info("daemon stopped")
 
@@ -328,6 +331,9 @@ class Daemon:
             if self.engine is not None:
                 self.engine.close()
             if self.memory is not None:
+                from memory.extract import close_extractors
+
+                close_extractors()
                 self.memory.close()
 
     # ---- chat -----------------------------------------------------------------------------
@@ -363,7 +369,7 @@ class Daemon:
 
         def after() -> None:
             if remember:
-                self.scheduler.add_job(detect_job, id="detect", replace_existing=True)
+                self.queue_detect()
             self.touch()
 
         yield from ops.answer_and_remember(self.engine, self.memory, question, history, context, max_tokens,
@@ -372,15 +378,41 @@ class Daemon:
     def touch(self) -> None:
         self.last_activity = time.time()
 
-    def detect(self) -> dict:
-        rep = self.memory.detect()
+    def queue_detect(self) -> None:
+        """Detect facts in new turns once the chat has been quiet `detect_delay_seconds` (bursts coalesce)."""
+        from datetime import datetime, timedelta
+
+        when = datetime.now() + timedelta(seconds=self.settings.daemon.detect_delay_seconds)
+        self.scheduler.add_job(detect_job, "date", run_date=when, id="detect", replace_existing=True)
+
+    def detect(self, yield_to_chat: bool = False):
+        """Fact detection: the extractor runs outside the memory lock, batch by batch, so chat, recall and
+        imports go on meanwhile; each batch is recorded in one short transaction. As the `detect` job
+        (`yield_to_chat`) it stops between batches when someone chats and runs again once they pause."""
+        from memory.detect import BATCH, DetectReport
+        from memory.extract import extract
+
+        extractor = self.memory.extractor
+        rep = DetectReport()
+        while not self.stopping.is_set():
+            if yield_to_chat and time.time() - self.last_activity < self.settings.daemon.detect_delay_seconds:
+                self.queue_detect()
+                break
+            with self.detect_lock:  # held per batch: the daemon does not close memory under it
+                batch = self.memory.pending_turns(BATCH)
+                if not batch:
+                    break
+                found = extract(extractor, [p.turn for p in batch])
+                if self.stopping.is_set():
+                    break
+                rep.add(self.memory.record(batch, found))
         if rep.promoted or rep.superseded:
             log.info("detection: %d new candidate(s), %d superseded", len(rep.promoted), len(rep.superseded))
-        return rep.to_dict()
+        return rep
 
     def import_turns(self, turns: list[dict]) -> dict:
         self.touch()
-        result = ops.import_turns(self.memory, turns)
+        result = ops.import_turns(self.memory, turns, self.detect)
         log.info("imported %d turns (%d candidates)", result["turns_imported"], result["candidates"])
         return result
 
@@ -444,7 +476,7 @@ class Daemon:
         work = None
         try:
             work = open_engine(self.settings, use_registry=False)  # chat goes on on the live engine
-            result = consolidate(self.settings, self.memory, work, progress=progress, log=message)
+            result = consolidate(self.settings, self.memory, work, progress=progress, log=message, detect=self.detect)
             report = result.to_dict()
             status = "published" if result.version else ("done" if result.published else
                                                          "nothing" if result.reason.startswith("nothing") else "rejected")

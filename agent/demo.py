@@ -19,7 +19,7 @@ from rich.table import Table
 from agent.progress import stage_progress
 from config import Settings
 
-QUESTIONS = [  # held-out phrasings (see consolidation/synthesize.py), with the expected value
+QUESTIONS = [  # phrasings consolidation never trains on (memory/shapes.py has the templates), with the expected value
     ("What do I call my dog?", "Pepper"),
     ("In which city do I live?", "Tromsø"),
     ("Who do I work for?", "Lumen Robotics"),

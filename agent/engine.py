@@ -9,7 +9,6 @@ cleared: state computed under one adapter must not leak into answers of another.
 from __future__ import annotations
 
 import ctypes
-import logging
 import os
 import threading
 import time
@@ -23,6 +22,7 @@ from config.settings import ModelSettings
 from consolidation.adapter_file import AdapterHeader, read_adapter_header
 from consolidation.gguf_header import read_gguf_header
 from consolidation.prompt import Message, PromptFormat, choose_format
+from memory.batched import quiet_llama_logs
 
 
 @dataclass(frozen=True)
@@ -36,25 +36,6 @@ class ActiveAdapter:
     loaded_ms: float
 
 
-_log_callback = None
-
-
-def _quiet_llama_logs(llama_cpp) -> None:
-    """Route llama.cpp's log lines to Python logging (DEBUG) instead of stderr."""
-    global _log_callback
-    if _log_callback is not None:
-        return
-    log = logging.getLogger("hippo.llama")
-
-    @llama_cpp.llama_log_callback
-    def _cb(level, text, user_data):
-        # Failures surface as NULL returns we turn into errors; the log is for debugging only.
-        log.debug("%s", text.decode("utf-8", "replace").rstrip())
-
-    _log_callback = _cb  # keep a reference: llama.cpp holds only the C pointer
-    llama_cpp.llama_log_set(_cb, ctypes.c_void_p(0))
-
-
 class Engine:
     """A loaded base model that answers questions, streams, and hot-swaps LoRA adapters."""
 
@@ -63,7 +44,7 @@ class Engine:
 
         self._llama_cpp = llama_cpp
         if not verbose:
-            _quiet_llama_logs(llama_cpp)
+            quiet_llama_logs()
         self.settings = settings or ModelSettings()
         self.model_path = Path(model_path)
         if not self.model_path.is_file():

@@ -92,8 +92,10 @@ def import_turns(
             f"{name}: {len(bad)} malformed line(s), nothing imported "
             f"(use --skip-bad to import the rest): {_describe_bad(bad)}"
         )
-    with _backend() as backend:
-        result = backend.import_turns(turns)
+    from agent.progress import stage_progress
+
+    with _backend() as backend, stage_progress(Console(stderr=True), transient=True) as (progress, _):
+        result = backend.import_turns(turns, lambda done, total: progress("detecting facts", done, total))
     result.update(skipped=len(bad), skipped_lines=[n for n, _ in bad])
     if as_json:
         print(json.dumps(result))

@@ -18,10 +18,10 @@ def fact_json(fact) -> dict:
     return {k: d[k] for k in FACT_KEYS}
 
 
-def import_turns(mem, turns: list[dict]) -> dict:
-    """Store validated turns (all or nothing), run detection, report counts."""
+def import_turns(mem, turns: list[dict], detect) -> dict:
+    """Store validated turns (all or nothing), run `detect()` (→ DetectReport), report counts."""
     added = mem.add_turns(turns)
-    rep = mem.detect()
+    rep = detect()
     counts = mem.stats()["facts"]
     return {
         "turns_imported": added.added,

@@ -1,22 +1,36 @@
-"""Benchmark of fact detection on the dev set (and optionally LoCoMo).
+"""Benchmark of fact detection: which repeated facts become candidates, and which traps do not.
 
-    python bench/detection.py                 # dev set, real MiniLM
-    python bench/detection.py --locomo        # + LoCoMo conversations (robustness, rate)
-    python bench/detection.py --embedder tests.fakes:FakeEmbedder   # no model, quick
+    python bench/detection.py                          # model extractor: natural dev+test, LoCoMo held out, dev set
+    python bench/detection.py --extractor rules        # the baseline rules (or: fewshot)
+    python bench/detection.py --compare --split dev    # rules vs fewshot vs model on the natural dev split
+    python bench/detection.py --parts natural --split dev -v     # while developing: dev split only
+    python bench/detection.py --parts latency                    # chat first token with/without the extractor
 
-Each conversation is imported into its own temporary AGENT_HOME (one user per home).
-Prints precision / recall / F1 of candidate detection against bench/data/labels.json,
-assistant-only / single-session facts promoted, secrets stored as facts, ingest throughput
-(turns/s, add_turns + detect, model load excluded) and store size on disk. Writes
-bench/results/detection.json.
+Data (each user imported into its own temporary AGENT_HOME, real Chroma + MiniLM):
+- natural: bench/data/natural/{dev,test}/ — conversations written by writers who never saw the
+  extractor (WRITING.md), with their labels; `test` is opened only for final figures.
+- locomo: LoCoMo conversations 44, 47, 48, 49, 50 (never used for training), both speakers in
+  turn as the user; gold = stable facts the annotations state in >= 2 sessions
+  (bench/data/locomo_gold/, derived from the observations alone).
+- devset: the older hand-written dev set (bench/data/devset/, labels.json), a regression check.
+
+Matching by meaning: a candidate matches a labelled fact when (1) the values agree — same value
+after normalisation, or every content word of one is in the other (word forms joined:
+"welder" ~ "welding") — (2) their sentences are close in meaning, MiniLM cosine >= 0.5 between
+the candidate's canonical sentence and the label's sentence, and (3) both are about the same
+one: the user, or someone/something of the user's. Precision counts a candidate as right when it
+matches a labelled repeated current fact; recall counts the labelled repeated (>= 2 sessions)
+current stable facts that some candidate matches. Trap promotions: candidates that match a trap
+(value and sentence as above, against the trap's "wrong sentence").
+Writes bench/results/detection.json (or detection-<extractor>.json for the non-default ones).
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
+import random
 import re
 import sys
 import tempfile
@@ -31,204 +45,325 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+
 from config import load_settings  # noqa: E402
 from memory import Memory  # noqa: E402
 from memory.embedder import get_embedder  # noqa: E402
-from memory.facts import _SECRET_WORDS, attribute_key, contains_secret, values_compatible  # noqa: E402
+from memory.extract import get_extractor  # noqa: E402
+from memory.secrets import SECRET_WORDS, contains_secret  # noqa: E402
+from memory.shapes import canonical_text, relation_of  # noqa: E402
+from memory.values import grounded, values_compatible  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results"
-NOT_PROMOTABLE = {"assistant only", "single session", "one session only"}
-
-
-def _du(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+LOCOMO = Path(os.environ.get("HIPPO_DATASETS", ROOT.parent / "shared" / "datasets")) / "locomo"
+LOCOMO_HELD_OUT = ["44", "47", "48", "49", "50"]
+SIM = 0.5  # sentence cosine for "same meaning"
+ACTIVE = ("candidate", "consolidated")
 
 
 def _read_jsonl(p: Path) -> list[dict]:
     return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _matches(fact, label) -> bool:
-    return attribute_key(fact.attribute) == attribute_key(label["attribute"]) and values_compatible(
-        fact.value, label["value"]
-    )
+def _du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _is_secret_fact(f) -> bool:
-    return contains_secret(f.value) or contains_secret(f.text) or bool(_SECRET_WORDS.search(f.attribute))
+# ----------------------------------------------------------------------------- import + detect
 
-
-def run_import(turns: list[dict], embedder_spec: str, embedder) -> tuple[dict, list, float, int]:
+def run_import(turns: list[dict], settings_kw: dict, embedder) -> tuple[list, dict]:
+    """Import `turns` into a fresh home, detect, return (facts, stats); stats["texts"]: turn id -> text."""
     with tempfile.TemporaryDirectory(prefix="hippo-bench-") as tmp:
-        home = Path(tmp)
-        settings = load_settings(home=home, memory={"embedder": embedder_spec})
+        settings = load_settings(home=Path(tmp), **settings_kw)
         with Memory(settings, embedder=embedder) as mem:
             t0 = time.perf_counter()
             mem.add_turns(turns)
-            rep = mem.detect()
-            dt = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            mem.detect()
+            t2 = time.perf_counter()
             facts = mem.facts()
-        size = _du(home)
-    return rep.to_dict(), facts, dt, size
+            texts = {t.id: t.content for t in mem.turns()}
+        stats = {"turns": len(turns), "user_turns": sum(t["role"] == "user" for t in turns),
+                 "add_seconds": t1 - t0, "detect_seconds": t2 - t1, "store_bytes": _du(Path(tmp)), "texts": texts}
+    return facts, stats
 
 
-def devset(embedder_spec: str, embedder, verbose: bool) -> dict:
-    build = DATA / "build_devset.py"
-    if not (DATA / "labels.json").exists():
-        os.system(f"{sys.executable} {build}")
-    labels = json.loads((DATA / "labels.json").read_text())
-    tp = fp = fn = 0
-    bad_promoted, secrets, n_turns, secs, size = [], [], 0, 0.0, 0
-    false_pos, missed = [], []
-    for name, lab in labels.items():
-        turns = _read_jsonl(DATA / "devset" / f"{name}.jsonl")
-        _, facts, dt, sz = run_import(turns, embedder_spec, embedder)
-        n_turns += len(turns)
-        secs += dt
-        size += sz
-        cands = [f for f in facts if f.status in ("candidate", "consolidated")]
-        hit = set()
-        for f in cands:
-            m = [i for i, p in enumerate(lab["positive"]) if _matches(f, p)]
-            if m:
-                tp += 1
-                hit.update(m)
-            else:
-                fp += 1
-                false_pos.append(f"{name}: {f.text} [{f.attribute}={f.value}] sessions={f.sessions}")
-            for neg in lab["negative"]:
-                if neg["why"] in NOT_PROMOTABLE and _matches(f, neg):
-                    bad_promoted.append(f"{name}: {f.text} ({neg['why']})")
-        for i, p in enumerate(lab["positive"]):
-            if i not in hit:
-                fn += 1
-                missed.append(f"{name}: {p['attribute']}={p['value']}")
-        for f in facts:
-            if _is_secret_fact(f) or any(
-                n["why"] == "secret" and values_compatible(f.value, n["value"]) for n in lab["negative"]
-            ):
-                secrets.append(f"{name}: {f.text}")
+# ----------------------------------------------------------------------------- matching by meaning
+
+class Matcher:
+    def __init__(self, embedder) -> None:
+        self.embedder = embedder
+        self._cache: dict[str, np.ndarray] = {}
+
+    def vec(self, text: str) -> np.ndarray:
+        if text not in self._cache:
+            self._cache[text] = self.embedder.encode([text])[0]
+        return self._cache[text]
+
+    def same(self, fact, value: str, sentence: str, about_user: bool) -> bool:
+        if (fact.subject == "user") != about_user:
+            return False
+        if not (values_compatible(fact.value, value) or grounded(fact.value, [value]) or grounded(value, [fact.value])):
+            return False
+        return float(self.vec(fact.text) @ self.vec(sentence)) >= SIM
+
+
+def score_user(facts, labels: list[dict], traps: list[dict], matcher: Matcher, user: str) -> dict:
+    """Candidates vs one user's labels. labels: {value, sentence, about_user, repeated, current}."""
+    cands = [f for f in facts if f.status in ACTIVE and f.kind == "stable"]
+    positives = [i for i, lab in enumerate(labels) if lab["repeated"] and lab["current"]]
+    found, right, wrong, trap_hits = set(), 0, [], []
+    for f in cands:
+        hits = [i for i, lab in enumerate(labels) if matcher.same(f, lab["value"], lab["sentence"], lab["about_user"])]
+        good = [i for i in hits if i in positives]
+        for t in traps:
+            if matcher.same(f, t["value"], t["wrong_sentence"], True) and not good:
+                trap_hits.append({"user": user, "kind": t["kind"], "fact": f.text})
+        if good:
+            right += 1
+            found.update(good)
+        else:
+            why = ("said once" if any(labels[i]["current"] for i in hits) else "superseded") if hits else "unlabelled"
+            wrong.append(f"{user}: {f.text} [{f.attribute}={f.value}] sessions={len(f.sessions)} ({why})")
+    missed = [f"{user}: {labels[i]['sentence']}" for i in positives if i not in found]
+    secrets = [f.text for f in facts if contains_secret(f.value) or SECRET_WORDS.search(f.attribute)]
+    return {"candidates": len(cands), "right": right, "positives": len(positives), "found": len(found),
+            "wrong": wrong, "missed": missed, "traps": trap_hits, "secrets": secrets}
+
+
+def _totals(per_user: list[dict]) -> dict:
+    c = sum(u["candidates"] for u in per_user)
+    right = sum(u["right"] for u in per_user)
+    pos = sum(u["positives"] for u in per_user)
+    found = sum(u["found"] for u in per_user)
+    traps = [t for u in per_user for t in u["traps"]]
+    by_kind: dict[str, int] = {}
+    for t in traps:
+        by_kind[t["kind"]] = by_kind.get(t["kind"], 0) + 1
+    return {"users": len(per_user), "candidates": c, "positives": pos,
+            "precision": round(right / c, 4) if c else None, "recall": round(found / pos, 4) if pos else None,
+            "trap_promotions": len(traps), "trap_promotions_by_kind": by_kind,
+            "secrets_as_facts": sum(len(u["secrets"]) for u in per_user),
+            "wrong": [w for u in per_user for w in u["wrong"]], "missed": [m for u in per_user for m in u["missed"]],
+            "trap_facts": traps}
+
+
+def _speed(stats: list[dict]) -> dict:
+    user_turns = sum(s["user_turns"] for s in stats)
+    secs = sum(s["detect_seconds"] for s in stats)
+    return {"turns": sum(s["turns"] for s in stats), "user_turns": user_turns, "detect_seconds": round(secs, 1),
+            "add_seconds": round(sum(s["add_seconds"] for s in stats), 1),
+            "user_turns_per_second": round(user_turns / secs, 2) if secs else None,
+            "store_bytes": sum(s["store_bytes"] for s in stats)}
+
+
+# ----------------------------------------------------------------------------- parts
+
+def natural(split: str, settings_kw: dict, embedder, verbose: bool) -> dict:
+    matcher, per_user, stats = Matcher(embedder), [], []
+    trap_counts: dict[str, int] = {}
+    for path in sorted((DATA / "natural" / split).glob("*.jsonl")):
+        lab = json.loads(path.with_name(path.stem + ".labels.json").read_text())
+        turns = [{k: t[k] for k in ("session", "role", "content", "time") if k in t} for t in _read_jsonl(path)]
+        facts, st = run_import(turns, settings_kw, embedder)
+        stats.append(st)
+        labels = [{"value": f["value"], "sentence": f["sentence"], "about_user": f.get("about", "user") == "user",
+                   "repeated": len(set(f["sessions"])) >= 2, "current": f.get("current", True)} for f in lab["facts"]]
+        for t in lab["traps"]:
+            trap_counts[t["kind"]] = trap_counts.get(t["kind"], 0) + 1
+        u = score_user(facts, labels, lab["traps"], matcher, path.stem)
+        per_user.append(u)
         if verbose:
-            for f in facts:
-                print(f"   {name:10s} {f.status:11s} {f.attribute}={f.value}  {f.sessions}")
-    prec = tp / (tp + fp) if tp + fp else 0.0
-    rec = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-    return {
-        "conversations": len(labels),
-        "positives": tp + fn,
-        "true_positives": tp,
-        "false_positives": fp,
-        "false_negatives": fn,
-        "precision": round(prec, 4),
-        "recall": round(rec, 4),
-        "f1": round(f1, 4),
-        "assistant_or_single_session_promoted": len(bad_promoted),
-        "secrets_stored_as_facts": len(secrets),
-        "turns": n_turns,
-        "ingest_seconds": round(secs, 3),
-        "turns_per_second": round(n_turns / secs, 1) if secs else None,
-        "store_bytes": size,
-        "false_positive_facts": false_pos,
-        "missed_facts": missed,
-        "bad_promotions": bad_promoted,
-        "secret_facts": secrets,
-    }
+            print(f"  {path.stem}: {u['right']}/{u['candidates']} right, {u['found']}/{u['positives']} found, "
+                  f"traps {len(u['traps'])}")
+    return {"split": split, **_totals(per_user), "traps_in_data": trap_counts, "speed": _speed(stats)}
 
 
-def _locomo_time(s: str) -> str:
-    s = re.sub(r"\s+", " ", s.strip())
-    return datetime.strptime(s, "%I:%M %p on %d %B, %Y").isoformat()
-
-
-def locomo_turns(path: Path) -> list[dict]:
-    d = json.loads(path.read_text())
-    conv = d.get("conversation", d)
-    a = conv["speaker_a"]
+def locomo_turns(path: Path, me: str | None = None) -> list[dict]:
+    """A LoCoMo conversation as turns, `me` (default speaker_a) as the user, one session per LoCoMo session."""
+    conv = json.loads(Path(path).read_text())
+    me = me or conv["speaker_a"]
     keys = sorted((k for k in conv if re.fullmatch(r"session_\d+", k)), key=lambda k: int(k[8:]))
     turns = []
     for k in keys:
         when = conv.get(f"{k}_date_time")
-        base = _locomo_time(when) if when else None
+        base = datetime.strptime(re.sub(r"\s+", " ", when.strip()), "%I:%M %p on %d %B, %Y").isoformat() if when else None
         for t in conv[k]:
-            turns.append({
-                "session": f"{path.stem}-{k}",
-                "role": "user" if t["speaker"] == a else "assistant",
-                "content": t["text"],
-                **({"time": base} if base else {}),
-            })
+            turns.append({"session": f"{Path(path).stem}-{k}", "role": "user" if t["speaker"] == me else "assistant",
+                          "content": t["text"], **({"time": base} if base else {})})
     return turns
 
 
-def locomo(embedder_spec: str, embedder, verbose: bool) -> dict:
-    files = sorted(glob.glob("/work/shared/datasets/locomo/*.json"))
-    per, n_turns, secs, cands_total, facts_total, secrets = [], 0, 0.0, 0, 0, []
-    for f in files:
-        turns = locomo_turns(Path(f))
-        rep, facts, dt, size = run_import(turns, embedder_spec, embedder)
-        cands = [x for x in facts if x.status in ("candidate", "consolidated")]
-        secrets += [x.text for x in facts if _is_secret_fact(x)]
-        n_turns += len(turns)
-        secs += dt
-        cands_total += len(cands)
-        facts_total += len(facts)
-        per.append({"file": Path(f).name, "turns": len(turns), "facts": len(facts),
-                    "cross_session_facts": len(cands), "seconds": round(dt, 2),
-                    "store_bytes": size, "examples": [c.text for c in cands][:10]})
+def locomo(settings_kw: dict, embedder, verbose: bool, sample: int = 50) -> dict:
+    matcher, per_user, stats, cands = Matcher(embedder), [], [], []
+    for cid in LOCOMO_HELD_OUT:
+        conv = json.loads((LOCOMO / f"{cid}.json").read_text())
+        gold = json.loads((DATA / "locomo_gold" / f"{cid}.json").read_text())
+        for me in (conv["speaker_a"], conv["speaker_b"]):
+            facts, st = run_import(locomo_turns(LOCOMO / f"{cid}.json", me), settings_kw, embedder)
+            stats.append(st)
+            labels = [{"value": g["value"], "sentence": g["sentence"], "about_user": g["about"] == me,
+                       "repeated": True, "current": g.get("current", True)} for g in gold["speakers"][me]]
+            u = score_user(facts, labels, [], matcher, f"{cid}/{me}")
+            per_user.append(u)
+            cands += [{"conversation": cid, "speaker": me, "fact": f.text, "sessions": f.sessions,
+                       "said": [st["texts"][i] for i in f.turns]}
+                      for f in facts if f.status in ACTIVE and f.kind == "stable"]
+            if verbose:
+                print(f"  {cid}/{me}: {u['candidates']} candidates, {u['found']}/{u['positives']} gold found")
+    t = _totals(per_user)
+    picked = random.Random(0).sample(cands, min(sample, len(cands)))
+    return {"conversations": LOCOMO_HELD_OUT, "gold_facts": t["positives"], "recall": t["recall"],
+            "candidates": t["candidates"], "candidates_matching_gold": round(t["precision"] or 0, 4),
+            "missed": t["missed"], "precision_sample": picked, "speed": _speed(stats)}
+
+
+def devset(settings_kw: dict, embedder, verbose: bool) -> dict:
+    labels = json.loads((DATA / "labels.json").read_text())
+    matcher, per_user, stats = Matcher(embedder), [], []
+    for name, lab in labels.items():
+        facts, st = run_import(_read_jsonl(DATA / "devset" / f"{name}.jsonl"), settings_kw, embedder)
+        stats.append(st)
+        rows = [{"value": x["value"], "sentence": canonical_text(x["attribute"], x["value"]),
+                 "about_user": relation_of(x["attribute"]) is None, "repeated": "why" not in x,
+                 "current": x.get("why") != "superseded"} for x in lab["positive"] + lab["negative"]]
+        u = score_user(facts, rows, [], matcher, name)
+        per_user.append(u)
         if verbose:
-            print(f"   {Path(f).name}: {len(turns)} turns, {len(facts)} facts, {len(cands)} candidates")
-            for c in cands:
-                print(f"      {c.text}  {c.sessions}")
-    return {
-        "files": len(files),
-        "turns": n_turns,
-        "facts": facts_total,
-        "cross_session_facts": cands_total,
-        "secrets_stored_as_facts": len(secrets),
-        "ingest_seconds": round(secs, 2),
-        "turns_per_second": round(n_turns / secs, 1) if secs else None,
-        "per_file": per,
-    }
+            print(f"  {name}: {u['right']}/{u['candidates']} right, {u['found']}/{u['positives']} found")
+    t = _totals(per_user)
+    return {"conversations": len(labels), "positives": t["positives"], "precision": t["precision"],
+            "recall": t["recall"], "secrets_as_facts": t["secrets_as_facts"], "wrong": t["wrong"], "missed": t["missed"],
+            "speed": _speed(stats)}
+
+
+def chat_latency(embedder, n: int = 12) -> dict:
+    """Chat first-token latency (median of `n` questions, cold KV cache) with no extractor in the process,
+    with the extraction model loaded and idle, and while it extracts in another thread (what the
+    daemon avoids by waiting `detect_delay_seconds` after the last chat turn)."""
+    import statistics
+    import threading
+
+    from agent.engine import Engine
+    from config.models import resolve_model_path
+    from consolidation.bank import locality_bank
+    from memory.extract import TurnInput, extract
+
+    settings = load_settings()
+    engine = Engine(resolve_model_path(settings), settings.model)
+    questions = [q.question for q in locality_bank()[:n]]
+
+    def first_tokens() -> float:
+        ms = []
+        for q in questions:
+            engine._clear_cache()
+            t0 = time.perf_counter()
+            next(iter(engine.stream_answer(q)))
+            ms.append((time.perf_counter() - t0) * 1000)
+        return round(statistics.median(ms), 1)
+
+    out = {"no_extractor_ms": first_tokens()}
+    extractor = get_extractor(load_settings(memory={"extractor": "model"}))
+    extractor.lines([TurnInput("i live in oslo")], ["i live in oslo"])  # loaded
+    out["extractor_loaded_ms"] = first_tokens()
+    stop = threading.Event()
+    turns = [TurnInput(f"my sister lives in oslo and i work at the bakery on {d} mornings")
+             for d in ("monday", "tuesday", "friday")]
+
+    def busy():
+        while not stop.is_set():
+            extract(extractor, turns)
+
+    worker = threading.Thread(target=busy, daemon=True)
+    worker.start()
+    out["while_extracting_ms"] = first_tokens()
+    stop.set()
+    worker.join()
+    engine.close()
+    out["n"] = n
+    return out
+
+
+# ----------------------------------------------------------------------------- main
+
+def run(extractor: str, parts: list[str], splits: list[str], embedder, verbose: bool) -> dict:
+    kw = {"memory": {"extractor": extractor}}
+    from memory.extract import TurnInput
+    get_extractor(load_settings(**kw)).lines([TurnInput("i live in oslo")], ["i live in oslo"])  # loaded outside the timings
+    out: dict = {"extractor": extractor}
+    for split in splits if "natural" in parts else []:
+        print(f"[{extractor}] natural {split}…", flush=True)
+        out[f"natural_{split}"] = natural(split, kw, embedder, verbose)
+    if "locomo" in parts:
+        print(f"[{extractor}] LoCoMo held out…", flush=True)
+        out["locomo"] = locomo(kw, embedder, verbose)
+    if "devset" in parts:
+        print(f"[{extractor}] dev set…", flush=True)
+        out["devset"] = devset(kw, embedder, verbose)
+    return out
+
+
+def report(r: dict) -> None:
+    name = r["extractor"]
+    for key in [k for k in r if k.startswith("natural_")]:
+        n = r[key]
+        print(f"[{name}] natural {n['split']}: {n['users']} users, {n['positives']} repeated facts, "
+              f"{n['candidates']} candidates: precision {n['precision']}  recall {n['recall']}")
+        print(f"    trap promotions {n['trap_promotions']} {n['trap_promotions_by_kind']} "
+              f"(traps in data {n['traps_in_data']}); secrets as facts {n['secrets_as_facts']}")
+        print(f"    speed: {n['speed']['user_turns_per_second']} user turns/s ({n['speed']['user_turns']} user turns, "
+              f"detect {n['speed']['detect_seconds']} s)")
+    if "locomo" in r:
+        lo = r["locomo"]
+        print(f"[{name}] LoCoMo held out {','.join(lo['conversations'])}: recall {lo['recall']} of {lo['gold_facts']} "
+              f"gold facts; {lo['candidates']} candidates ({lo['candidates_matching_gold']} match gold); "
+              f"{lo['speed']['user_turns_per_second']} user turns/s")
+    if "devset" in r:
+        d = r["devset"]
+        print(f"[{name}] dev set (regression): precision {d['precision']}  recall {d['recall']} "
+              f"({d['positives']} facts); secrets as facts {d['secrets_as_facts']}")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--locomo", action="store_true", help="also run on LoCoMo conversations")
-    ap.add_argument("--embedder", default="minilm", help="'minilm' or module:Class")
-    ap.add_argument("--out", default=str(RESULTS / "detection.json"))
+    ap.add_argument("--extractor", default="model", help="model | fewshot | rules")
+    ap.add_argument("--compare", action="store_true", help="run rules, fewshot and model")
+    ap.add_argument("--parts", nargs="+", default=["natural", "locomo", "devset", "latency"],
+                    choices=["natural", "locomo", "devset", "latency"])
+    ap.add_argument("--split", choices=["dev", "test", "both"], default="both")
+    ap.add_argument("--embedder", default="minilm")
+    ap.add_argument("--out", default=None)
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
-    if ":" in args.embedder:
-        sys.path.insert(0, str(ROOT))
-    t0 = time.perf_counter()
+    splits = ["dev", "test"] if args.split == "both" else [args.split]
     embedder = get_embedder(None, args.embedder)
     embedder.encode(["warm up"])
-    load_s = time.perf_counter() - t0
-    results = {"embedder": args.embedder, "embedder_load_seconds": round(load_s, 2),
-               "cpu_count": os.cpu_count(), "devset": devset(args.embedder, embedder, args.verbose)}
-    d = results["devset"]
-    print(f"dev set: {d['conversations']} conversations, {d['turns']} turns, {d['positives']} repeated facts")
-    print(f"  precision {d['precision']:.3f}  recall {d['recall']:.3f}  F1 {d['f1']:.3f}"
-          f"  (tp {d['true_positives']}, fp {d['false_positives']}, fn {d['false_negatives']})")
-    print(f"  assistant-only / single-session facts promoted: {d['assistant_or_single_session_promoted']}")
-    print(f"  secrets stored as facts: {d['secrets_stored_as_facts']}")
-    print(f"  ingest: {d['turns_per_second']} turns/s (add_turns + detect; model load {load_s:.1f} s excluded)")
-    print(f"  store size: {d['store_bytes'] / 1e6:.2f} MB for {d['conversations']} homes")
-    for line in d["false_positive_facts"]:
-        print(f"  FP  {line}")
-    for line in d["missed_facts"]:
-        print(f"  FN  {line}")
-    for line in d["bad_promotions"] + d["secret_facts"]:
-        print(f"  BAD {line}")
-    if args.locomo:
-        lo = results["locomo"] = locomo(args.embedder, embedder, args.verbose)
-        print(f"LoCoMo: {lo['files']} conversations, {lo['turns']} turns, {lo['facts']} facts, "
-              f"{lo['cross_session_facts']} cross-session facts, secrets {lo['secrets_stored_as_facts']}, "
-              f"{lo['turns_per_second']} turns/s")
-    out = Path(args.out)
+    names = ["rules", "fewshot", "model"] if args.compare else [args.extractor]
+    t0 = time.perf_counter()
+    results = {"cpu_count": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+               "command": "python bench/detection.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+               "runs": [run(n, args.parts, splits, embedder, args.verbose) for n in names]}
+    if "latency" in args.parts:
+        print("chat first-token latency with and without the extractor…", flush=True)
+        results["chat_latency"] = chat_latency(embedder)
+        print(f"chat first token (median ms): {results['chat_latency']}")
+    results["wall_seconds"] = round(time.perf_counter() - t0, 1)
+    for r in results["runs"]:
+        report(r)
+        if args.verbose:
+            for key in [k for k in r if k.startswith("natural_") and k.endswith("dev")] + ["devset"]:
+                for line in r.get(key, {}).get("wrong", []):
+                    print(f"  FP  {line}")
+                for line in r.get(key, {}).get("missed", []):
+                    print(f"  FN  {line}")
+                for t in r.get(key, {}).get("trap_facts", []):
+                    print(f"  TRAP {t}")
+    default = "detection.json" if names == ["model"] else f"detection-{'compare' if args.compare else names[0]}.json"
+    out = Path(args.out) if args.out else RESULTS / default
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     print(f"results -> {out}")
     return 0
 

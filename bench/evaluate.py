@@ -16,7 +16,12 @@ Parts (each writes bench/results/evaluate-<part>.json with machine, date, settin
   systems  persona facts stated in 1, 2, 3 or 5 sessions: held-out paraphrase accuracy on
            repeated facts and on facts stated once, unchanged answers on the unrelated bank,
            prompt tokens, first-token latency, decode tok/s, memory/disk footprint
-  locomo   LoCoMo conversations (speaker_a = the user): containment and token F1 per category
+  natural  the natural test split (bench/data/natural/test: conversations written by people who never
+           saw the extractor) end to end: detect -> consolidate -> the writers' own questions;
+           A-D on repeated facts, facts said once, and the repeated facts that were detected
+  locomo   LoCoMo conversations 44, 47-50 (--quick: 44; the ones bench/detection.py holds out;
+           speaker_a = the user): containment and token F1 per category, and on the QA items whose
+           evidence lies on a detected / consolidated fact
   scaling  10 -> 40 -> 160 facts over 3 rounds (--quick: 1 -> 2 -> 4): recall, retention, locality, wall time (PNG)
   data     held-out recall and locality vs. training examples per fact and vs. the number of
            sessions a fact was stated in (PNG)
@@ -60,7 +65,8 @@ from consolidation.registry import Registry  # noqa: E402
 from consolidation.synthesize import is_correct, normalise, synthesize  # noqa: E402
 from memory import Memory  # noqa: E402
 from memory.embedder import get_embedder  # noqa: E402
-from memory.facts import extract_facts  # noqa: E402
+from memory.extract import TurnInput, extract, get_extractor  # noqa: E402
+from memory.values import grounded  # noqa: E402
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
@@ -88,12 +94,12 @@ ACKS = ["Got it, thanks for telling me.", "Nice, noted.", "Good to know.", "Than
 
 QUICK = {"latency_questions": 6, "systems_facts": 12, "bank": 24, "dev_per_fact": 1,
          "grid": [(1, 0.35), (3, 0.2), (3, 0.35), (5, 0.35)],
-         "locomo_convs": ["26"], "locomo_qa": 20, "scaling": [1, 2, 4], "data_facts": 3,
+         "locomo_convs": ["44"], "locomo_qa": 20, "scaling": [1, 2, 4], "data_facts": 3, "natural_every": 4,
          "data_examples": [1, 4, 16]}
 FULL = {"latency_questions": 24, "systems_facts": 40, "bank": None, "dev_per_fact": 2,
         "grid": [(1, 0.2), (1, 0.35), (3, 0.2), (3, 0.35), (3, 0.5), (5, 0.2), (5, 0.35), (8, 0.35)],
-        "locomo_convs": None, "locomo_qa": 40, "scaling": [10, 40, 160], "data_facts": 10,
-        "data_examples": [1, 2, 4, 8, 16]}
+        "locomo_convs": ["44", "47", "48", "49", "50"], "locomo_qa": 40, "scaling": [10, 40, 160], "data_facts": 10,
+        "data_examples": [1, 2, 4, 8, 16], "natural_every": 1}
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -243,12 +249,12 @@ def statement(f) -> str:
     return SAY.get(f.attribute, "My {a} is {v}.").format(a=f.attribute, v=f.value)
 
 
-def detectable(facts) -> tuple[list, list]:
-    """Split facts into those the rule-based detector extracts from `statement` and the rest."""
+def detectable(facts, settings) -> tuple[list, list]:
+    """Split facts into those the configured extractor finds in `statement` and the rest."""
     ok, bad = [], []
-    for f in facts:
-        found = extract_facts(statement(f))
-        (ok if any(normalise(x.value) == normalise(f.value) for x in found) else bad).append(f)
+    found = extract(get_extractor(settings), [TurnInput(statement(f)) for f in facts])
+    for f, got in zip(facts, found):
+        (ok if any(normalise(x.value) == normalise(f.value) for x in got) else bad).append(f)
     return ok, bad
 
 
@@ -388,7 +394,7 @@ def tune_retrieval(ask: Asker, engine, memory, dev: list, grid) -> dict:
 def systems_part(args, cfg, engine, embedder) -> dict:
     """Build one user's conversations with the real pipeline and compare A-D on them."""
     t0 = time.perf_counter()
-    facts, undetectable = detectable(persona()[: cfg["systems_facts"] + 4])
+    facts, undetectable = detectable(persona()[: cfg["systems_facts"] + 4], load_settings())
     facts = facts[: cfg["systems_facts"]]
     groups = plan_sessions(facts)
     turns = build_turns(facts, groups)
@@ -518,6 +524,95 @@ def systems_part(args, cfg, engine, embedder) -> dict:
     return result
 
 
+# ------------------------------------------------------------------------------ part: natural
+def core_value(value: str) -> str:
+    """A label's value without its explanation: "chef (runs the kitchen at …)" -> "chef"."""
+    return re.sub(r"\s*\(.*?\)\s*", " ", value).strip() or value
+
+
+def answers_with(answer: str, value: str) -> bool:
+    """Does the answer give the value (its words, word forms joined), and not deny it ("You are not a chef")?"""
+    return grounded(value, [answer]) and not re.search(r"\b(?:not|n't|no|never|don't know)\b", answer, re.IGNORECASE)
+
+
+def natural_part(args, cfg, engine, embedder) -> dict:
+    """The natural test split end to end: import -> detect (the extractor) -> consolidate -> ask.
+
+    Questions are the ones the conversations' writers wrote for each fact (never seen by synthesis
+    or the gate); an answer is right when it contains the labelled value (its explanation in
+    brackets dropped; word forms joined). A, B, D as in `systems` (retrieval with the chat's
+    defaults), C = hippo with retrieval off.
+    """
+    matcher = _bench_module("detection").Matcher(embedder)
+    t0 = time.perf_counter()
+    ask = Asker(engine)
+    users = sorted((HERE / "data" / "natural" / "test").glob("*.jsonl"))[:: cfg["natural_every"]]
+    per_user, scored = [], {s: [] for s in SYSTEMS}
+    settings = load_settings()
+    for path in users:
+        labels = json.loads(path.with_name(path.stem + ".labels.json").read_text())
+        turns = [{k: t[k] for k in ("session", "role", "content", "time")} for t in map(json.loads, path.open())]
+        with tempfile.TemporaryDirectory(prefix="hippo-eval-natural-") as tmp:
+            settings = load_settings(home=Path(tmp))
+            with Memory(settings, embedder=embedder) as memory:
+                memory.add_turns(turns)
+                memory.detect()
+                cands = memory.facts("candidate")
+                report = None
+                if cands:
+                    log(f"natural {path.stem}: consolidating {len(cands)} candidate(s)")
+                    with reduced_bank(cfg["bank"]):
+                        report = pipeline.consolidate(settings, memory, engine, progress=stage_printer(""),
+                                                      log=lambda m: None)
+                version = Registry(settings.home).current()
+                learned = memory.facts("consolidated") if version else []
+                qs = []
+                for f in labels["facts"]:
+                    if not f.get("current", True):
+                        continue
+                    repeated = len(set(f["sessions"])) >= 2
+                    about_user = f.get("about", "user") == "user"
+                    detected = any(matcher.same(c, f["value"], f["sentence"], about_user) for c in cands)
+                    consolidated = any(matcher.same(c, f["value"], f["sentence"], about_user) for c in learned)
+                    qs += [{"question": q, "value": core_value(f["value"]), "repeated": repeated,
+                            "detected": detected, "consolidated": consolidated} for q in f.get("questions", [])]
+                log(f"natural {path.stem}: {len(cands)} candidate(s); adapter {version.name if version else 'none'}"
+                    f" ({report.reason if report else 'nothing to consolidate'}); {len(qs)} questions")
+                answers = {}
+                for s in SYSTEMS:
+                    if s in ("C", "D") and version is None:  # no adapter: identical to A / B by construction
+                        answers[s] = answers["A" if s == "C" else "B"]
+                        continue
+                    answers[s] = run_system(s, ask, engine, settings, memory, version, [q["question"] for q in qs],
+                                            RETRIEVAL_K, RETRIEVAL_MIN_SCORE)
+                for s in SYSTEMS:
+                    scored[s] += [{**q, "correct": answers_with(r["answer"], q["value"])} for q, r in zip(qs, answers[s])]
+                per_user.append({"user": path.stem, "turns": len(turns), "candidates": len(cands),
+                                 "adapter": version.name if version else None,
+                                 "consolidation": report.reason if report else "nothing to consolidate",
+                                 "gate": report.metrics if report else None,
+                                 "examples": [{"question": q["question"], "value": q["value"],
+                                               **{s: answers[s][i]["answer"] for s in SYSTEMS}}
+                                              for i, q in enumerate(qs[:6])]})
+                engine.set_adapter(None)
+    subsets = {"repeated": lambda q: q["repeated"], "once": lambda q: not q["repeated"],
+               "repeated_detected": lambda q: q["repeated"] and q["detected"],
+               "repeated_consolidated": lambda q: q["repeated"] and q["consolidated"]}
+    results = {name: {s: {"accuracy": rate(q["correct"] for q in scored[s] if pred(q)),
+                          "n": sum(1 for q in scored[s] if pred(q))} for s in SYSTEMS}
+               for name, pred in subsets.items()}
+    for s in SYSTEMS:
+        r = results["repeated"][s]
+        log(f"   natural {s}: repeated facts {r['accuracy'] or 0:.3f} (n={r['n']}), once "
+            f"{results['once'][s]['accuracy'] or 0:.3f}")
+    out = {"users": per_user, "results": results, "retrieval": {"k": RETRIEVAL_K, "min_score": RETRIEVAL_MIN_SCORE},
+           "adapters_published": sum(1 for u in per_user if u["adapter"]),
+           "metric": "answer contains the labelled value (bracketed explanation dropped, word forms joined) and no "
+                     "negation; questions written by the conversations' writers"}
+    out.update(header(args, "natural", settings, t0))
+    return out
+
+
 # ------------------------------------------------------------------------------ part: locomo
 def token_f1(pred: str, gold: str) -> float:
     p, g = normalise(pred).split(), normalise(gold).split()
@@ -604,13 +699,18 @@ def locomo_part(args, cfg, engine, embedder, k: int, min_score: float) -> dict:
                         report = pipeline.consolidate(settings, memory, engine, progress=stage_printer(""),
                                                       log=lambda m: None)
                     version = Registry(settings.home).current()
-                items = locomo_items(path, turns, cfg["locomo_qa"])
                 ev_text = _evidence_text(path)
-                for x in items:
+                sampled = {x["index"] for x in locomo_items(path, turns, cfg["locomo_qa"])}
+                items = []  # the sample, plus every item whose evidence lies on a detected fact
+                for x in locomo_items(path, turns, 10**6):
                     x["conversation"] = path.stem
                     x["evidence_on_detected_fact"] = any(
                         (f"{path.stem}-session_{e.split(':')[0][1:]}", ev_text.get(e)) in support
                         for e in x["evidence"])
+                    x["evidence_on_consolidated_fact"] = x["evidence_on_detected_fact"] and version is not None
+                    x["sampled"] = x["index"] in sampled
+                    if x["sampled"] or x["evidence_on_detected_fact"]:
+                        items.append(x)
                 log(f"locomo {path.stem}: {len(turns)} turns, {len(cands)} cross-session fact(s), "
                     f"{len(items)} QA items; adapter: {version.name if version else 'none'}")
                 answers = {}
@@ -632,9 +732,10 @@ def locomo_part(args, cfg, engine, embedder, k: int, min_score: float) -> dict:
                                            for i, x in enumerate(items[:8])]})
                 all_items += items
                 engine.set_adapter(None)
-    subsets = {"all_sampled": lambda x: True,
-               "evidence_in_2+_sessions": lambda x: x["evidence_sessions"] >= 2,
-               "evidence_on_detected_fact": lambda x: x["evidence_on_detected_fact"]}
+    subsets = {"all_sampled": lambda x: x["sampled"],
+               "evidence_in_2+_sessions": lambda x: x["sampled"] and x["evidence_sessions"] >= 2,
+               "evidence_on_detected_fact": lambda x: x["evidence_on_detected_fact"],
+               "evidence_on_consolidated_fact": lambda x: x["evidence_on_consolidated_fact"]}
     results = {}
     for name, pred in subsets.items():
         idx = [i for i, x in enumerate(all_items) if pred(x)]
@@ -649,7 +750,8 @@ def locomo_part(args, cfg, engine, embedder, k: int, min_score: float) -> dict:
            "metric": "categories 1-4: containment of the normalised gold answer, and token F1; "
                      "category 5 (adversarial): rate of giving the trap answer (lower is better)",
            "sampling": f"per conversation: up to {cfg['locomo_qa'] // 2} QA items whose evidence spans >= 2 sessions, "
-                       f"the rest a seeded sample of the others ({cfg['locomo_qa']} in all)",
+                       f"the rest a seeded sample of the others ({cfg['locomo_qa']} in all); plus every item whose "
+                       f"evidence lies on a detected fact (only in the evidence_on_* subsets)",
            "retrieval": {"k": k, "min_score": min_score}, "results": results}
     out.update(header(args, "locomo", settings, t0))
     return out
@@ -814,8 +916,8 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--quick", action="store_true",
                     help="reduced version of every part (target: <= 15 min on an idle 2-core machine)")
-    ap.add_argument("--only", nargs="+", choices=["systems", "locomo", "scaling", "data"],
-                    default=["systems", "locomo", "scaling", "data"])
+    ap.add_argument("--only", nargs="+", choices=["systems", "natural", "locomo", "scaling", "data"],
+                    default=["systems", "natural", "locomo", "scaling", "data"])
     ap.add_argument("--tag", default="", help="suffix of the results files")
     args = ap.parse_args(argv)
     cfg = QUICK if args.quick else FULL
@@ -848,6 +950,8 @@ def main(argv: list[str] | None = None) -> int:
         scaling = scaling_part(args, cfg, engine, save=lambda partial: write_result("scaling", partial, tag))
         write_result("scaling", scaling, tag)
         plot_scaling(scaling, RESULTS / f"evaluate-scaling{('-' + tag) if tag else ''}.png")
+    if "natural" in args.only:
+        write_result("natural", natural_part(args, cfg, engine, embedder), tag)
     if "locomo" in args.only:
         write_result("locomo", locomo_part(args, cfg, engine, embedder, k, min_score), tag)
     log(f"done in {(time.perf_counter() - t_all) / 60:.1f} min")

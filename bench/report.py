@@ -1,9 +1,9 @@
-"""Regenerate README.md's "Results" section from bench/results/evaluate-*.json.
+"""Regenerate README.md's "Results" section from bench/results/evaluate-*.json and detection*.json.
 
     python bench/report.py            # rewrite the section between the results markers
     python bench/report.py --print    # print the section, leave README.md alone
 
-For each part (systems, data, scaling, locomo) the full run's file is used when present
+For each part (systems, data, scaling, natural, locomo) the full run's file is used when present
 (`evaluate-<part>.json`), else the quick run's (`evaluate-<part>-quick.json`); every table
 says which, with the machine and the date. Only the text between `<!-- results:start ... -->`
 and `<!-- results:end -->` is replaced; the marker lines themselves are kept as they are.
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 START = re.compile(r"^<!-- results:start.*-->\s*$", re.M)
 END = "<!-- results:end -->"
-PARTS = ["systems", "data", "scaling", "locomo"]
+PARTS = ["systems", "data", "scaling", "natural", "locomo"]
 SYSTEMS = ["A", "B", "C", "D"]
 
 
@@ -218,6 +218,78 @@ def locomo_section(r: dict) -> list[str]:
             "", rep_line + provenance(r), ""]
 
 
+def natural_section(r: dict) -> list[str]:
+    res = r["results"]
+    names = {"A": "no memory", "B": "retrieval", "C": "hippo", "D": "hippo + retrieval"}
+    cols = [("repeated", "repeated facts"), ("repeated_detected", "repeated and detected"),
+            ("repeated_consolidated", "repeated and consolidated"), ("once", "said once")]
+    rows = [[f"{s} {names[s]}", *(f"{pct(res[k][s]['accuracy'])} (n={res[k][s]['n']})" for k, _ in cols)]
+            for s in SYSTEMS]
+    users = r["users"]
+    return ["### Natural conversations, end to end", "",
+            f"The natural test split ({len(users)} users written by people who never saw the extractor; "
+            "bench/data/natural/WRITING.md) through the real pipeline: import → detect (the extraction model) → "
+            f"consolidate → the writers' own questions. Adapters published for {r['adapters_published']} of "
+            f"{len(users)} users. Metric: {r['metric']}. C = hippo with retrieval off; B and D retrieve with the "
+            f"chat's defaults (k = {r['retrieval']['k']}, min_score {r['retrieval']['min_score']}).", "",
+            *table(["system", *(c for _, c in cols)], rows), "", provenance(r), ""]
+
+
+def load_detection(results_dir: Path = RESULTS) -> dict[str, dict]:
+    """`model`: detection.json (the shipped extractor); `compare`: detection-compare.json."""
+    out = {}
+    for key, name in (("model", "detection.json"), ("compare", "detection-compare.json")):
+        path = Path(results_dir) / name
+        if path.exists():
+            out[key] = json.loads(path.read_text())
+    return out
+
+
+def _pr(x: dict | None) -> str:
+    return "–" if not x else f"{num(x['precision'], 2)} / {num(x['recall'], 2)}"
+
+
+def detection_section(d: dict[str, dict]) -> list[str]:
+    lines = ["### Fact detection", ""]
+    main = d.get("model")
+    if main:
+        run = main["runs"][0]
+        rows = []
+        for key, label in (("natural_test", "natural test (never tuned on)"), ("natural_dev", "natural dev")):
+            n = run.get(key)
+            if n:
+                rows.append([label, f"{n['users']} users, {n['positives']} repeated facts", _pr(n),
+                             f"{n['trap_promotions']} of {sum(n['traps_in_data'].values())}",
+                             num(n["speed"]["user_turns_per_second"], 1)])
+        lo = run.get("locomo")
+        if lo:
+            rows.append([f"LoCoMo {', '.join(lo['conversations'])} (held out)", f"{lo['gold_facts']} gold facts",
+                         f"– / {num(lo['recall'], 2)}", "–", num(lo["speed"]["user_turns_per_second"], 1)])
+        dv = run.get("devset")
+        if dv:
+            rows.append(["older dev set (regression)", f"{dv['positives']} facts", _pr(dv), "–",
+                         num(dv["speed"]["user_turns_per_second"], 1)])
+        lines += [f"Candidates (facts stated in ≥ 2 sessions) found by the `{run['extractor']}` extractor, matched "
+                  "to the labels by meaning (bench/detection.py's docstring says how). Traps: pasted or quoted text, "
+                  "third parties, negations, hypotheticals, questions, unconfirmed assistant claims and secrets, each "
+                  "said in ≥ 2 sessions; the cell counts traps that became a candidate.", "",
+                  *table(["data", "size", "precision / recall", "traps promoted", "user turns/s"], rows), "",
+                  f"*{main['date']}, {main['cpu_count']} cores; `{main['command'].strip()}`*", ""]
+    comp = d.get("compare")
+    if comp:
+        rows = []
+        for run in comp["runs"]:
+            n = next((run[k] for k in ("natural_dev", "natural_test") if k in run), None)
+            rows.append([run["extractor"], _pr(n), f"{n['trap_promotions']}" if n else "–",
+                         num(n["speed"]["user_turns_per_second"], 1) if n else "–", _pr(run.get("devset"))])
+        split = next((k.split("_")[1] for k in comp["runs"][0] if k.startswith("natural_")), "dev")
+        lines += [f"Extractors compared on the natural {split} split (and the older dev set):", "",
+                  *table(["extractor", "natural precision / recall", "traps promoted", "user turns/s",
+                          "older dev set precision / recall"], rows), "",
+                  f"*{comp['date']}, {comp['cpu_count']} cores; `{comp['command'].strip()}`*", ""]
+    return lines
+
+
 def wall_note(results_dir: Path) -> str:
     """How long each mode took: the parts' own wall times, summed, for the quick and the full files present."""
     totals: dict[str, list[float]] = {}
@@ -294,7 +366,7 @@ def limits(results: dict[str, dict]) -> list[str]:
 
 
 def render(results: dict[str, dict], rel: str = "bench/results", pngs: set[str] | None = None,
-           results_dir: Path = RESULTS) -> str:
+           results_dir: Path = RESULTS, detection: dict[str, dict] | None = None) -> str:
     """The Markdown of the Results section (without the marker lines)."""
     if not results:
         return "Not generated yet: run `python bench/evaluate.py --quick` then `python bench/report.py`.\n"
@@ -308,8 +380,12 @@ def render(results: dict[str, dict], rel: str = "bench/results", pngs: set[str] 
         lines += data_section(results["data"], rel, results["data"]["_file"].replace(".json", ".png") in pngs)
     if "scaling" in results:
         lines += scaling_section(results["scaling"], rel, results["scaling"]["_file"].replace(".json", ".png") in pngs)
+    if "natural" in results:
+        lines += natural_section(results["natural"])
     if "locomo" in results:
         lines += locomo_section(results["locomo"])
+    if detection:
+        lines += detection_section(detection)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -328,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--readme", default=str(ROOT / "README.md"))
     ap.add_argument("--print", action="store_true", help="print the section instead of writing README.md")
     args = ap.parse_args(argv)
-    section = render(load_results(Path(args.results)), results_dir=Path(args.results))
+    section = render(load_results(Path(args.results)), results_dir=Path(args.results),
+                     detection=load_detection(Path(args.results)))
     if args.print:
         print(section)
         return 0

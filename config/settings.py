@@ -56,6 +56,8 @@ class MemorySettings(BaseModel):
     min_sessions: int = Field(2, ge=1, description="distinct sessions before a fact is a candidate")
     match_threshold: float = Field(0.75, ge=0.0, le=1.0, description="cosine similarity for 'same fact'")
     embedder: str = Field("minilm", description="'minilm' or 'module:Class' of a compatible embedder")
+    extractor: str = Field("model", description="'model' (extraction adapter), 'fewshot', 'rules' or 'module:Class'")
+    extractor_threads: int | None = Field(None, ge=1, description="llama.cpp threads for extraction; unset = all cores")
 
 
 class GateSettings(BaseModel):
@@ -99,6 +101,7 @@ class DaemonSettings(BaseModel):
     port: int = Field(8765, ge=0, le=65535, description="0: any free port (written to daemon.json)")
     idle_minutes: float = Field(20.0, ge=0.0)
     check_seconds: float = Field(30.0, gt=0.0, description="how often the idle check runs")
+    detect_delay_seconds: float = Field(10.0, ge=0.0, description="fact detection waits this long after the last chat turn")
     nightly: str | None = Field(None, pattern=r"^([01]?\d|2[0-3]):[0-5]\d$",
                                 description='also consolidate every night at "HH:MM" (local time)')
     start_timeout: float = Field(120.0, gt=0.0, description="seconds `agent daemon start` waits for it")

@@ -25,6 +25,7 @@ from consolidation.registry import Registry
 from consolidation.scope import is_personal
 from consolidation.synthesize import synthesize
 from consolidation.train import Example, LoraTrainConfig
+from memory.shapes import is_name
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -162,7 +163,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
         from consolidation.scope import Scope
 
         keys = [qa.question for g in groups for qa in g.train_unique] + [g.statement for g in groups]
-        values = [v for g in groups if g.attribute.endswith("name") for v in g.values]  # "Who is Pepper?"
+        values = [v for g in groups if is_name(g.attribute) for v in g.values]  # "Who is Pepper?"
         scope = Scope.build(keys, embedder_for(settings), c.scope_threshold, values=values)
         scope.save(staging)
     seconds["export"] = time.perf_counter() - t0
@@ -202,15 +203,18 @@ def _base_answer(engine):
 
 
 def consolidate(settings: Settings, memory, engine, progress: Progress | None = None,
-                log: Callable[[str], None] = print) -> ConsolidationReport:
-    """Run one consolidation with `memory` (a memory.Memory) and the live `engine`."""
+                log: Callable[[str], None] = print, detect: Callable[[], object] | None = None) -> ConsolidationReport:
+    """Run one consolidation with `memory` (a memory.Memory) and the live `engine`.
+
+    `detect` brings the facts up to date first (default `memory.detect`; the daemon passes its own,
+    which extracts outside its memory lock)."""
     t_start = time.perf_counter()
     registry = Registry(settings.home)
     stale = registry.clean()
     if stale:
         log(f"removed half-written versions: {', '.join(stale)}")
 
-    memory.detect()
+    (detect or memory.detect)()
     candidates = memory.facts("candidate")
     consolidated = memory.facts("consolidated")
     unlearn = memory.to_unlearn()

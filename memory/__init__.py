@@ -1,6 +1,6 @@
 """Short-term memory: every turn in a SQLite ledger + Chroma index, and fact detection.
 
-Public API (imported lazily, so `import memory.facts` stays light)::
+Public API (imported lazily, so `import memory.values` stays light)::
 
     from memory import Memory, Turn, Fact, Hit
     with Memory() as mem:                 # takes the store's owner lock
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 __all__ = [
     "Memory", "Turn", "AddReport", "validate_turn", "Fact", "Ledger", "Hit", "TurnStore",
-    "StoreLock", "store_lock", "DetectReport", "ExtractedFact", "extract_facts",
+    "StoreLock", "store_lock", "DetectReport", "ExtractedFact", "TurnInput", "get_extractor",
     "contains_secret", "get_embedder", "STATUSES",
 ]
 
@@ -22,8 +22,8 @@ _WHERE = {
     "validate_turn": "memory.core", "Fact": "memory.ledger", "Ledger": "memory.ledger",
     "STATUSES": "memory.ledger", "Hit": "memory.store", "TurnStore": "memory.store",
     "StoreLock": "memory.store", "store_lock": "memory.store", "DetectReport": "memory.detect",
-    "ExtractedFact": "memory.facts", "extract_facts": "memory.facts",
-    "contains_secret": "memory.facts", "get_embedder": "memory.embedder",
+    "ExtractedFact": "memory.extract", "TurnInput": "memory.extract", "get_extractor": "memory.extract",
+    "contains_secret": "memory.secrets", "get_embedder": "memory.embedder",
 }
 
 

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from config import Settings, UserError, load_settings
-from memory.detect import DetectReport, detect
+from memory.detect import DetectReport, PendingTurn, detect, pending_turns, record
 from memory.embedder import get_embedder
-from memory.facts import attribute_key, extract_facts, values_compatible
+from memory.extract import ExtractedFact, get_extractor
 from memory.ledger import Fact, Ledger, TurnRecord, parse_time, wall_time
+from memory.values import grounded
 from memory.store import Hit, StoreLock, TurnStore
 
 __all__ = ["Memory", "Turn", "AddReport", "validate_turn"]
@@ -62,7 +63,7 @@ def validate_turn(obj: Any) -> Turn:
 class Memory:
     """Short-term memory of one AGENT_HOME. Holds the store's owner lock until `close()`."""
 
-    def __init__(self, settings: Settings | None = None, *, embedder=None) -> None:
+    def __init__(self, settings: Settings | None = None, *, embedder=None, extractor=None) -> None:
         self.settings = settings or load_settings()
         home = self.settings.home
         home.mkdir(parents=True, exist_ok=True)
@@ -80,6 +81,7 @@ class Memory:
         except BaseException:
             self.lock.release()
             raise
+        self._extractor = extractor  # None: the one the settings name, loaded on first use
         self._closed = False
         if self.store.needs_rebuild:
             self.rebuild_index()
@@ -146,30 +148,48 @@ class Memory:
         return self.ledger.turns(session=session)
 
     # ------------------------------------------------------------------ facts
-    def detect(self) -> DetectReport:
+    def detect(self, progress=None) -> DetectReport:
         """Extract facts from new user turns and update statuses (see `memory.detect`)."""
-        report = detect(self.ledger, self.embedder, self.settings)
+        report = detect(self.ledger, self.embedder, self.settings, self.extractor, progress)
+        self._hide(report)
+        return report
+
+    @property
+    def extractor(self):
+        if self._extractor is None:
+            self._extractor = get_extractor(self.settings)
+        return self._extractor
+
+    def pending_turns(self, limit: int | None = None) -> list[PendingTurn]:
+        """User turns detection has not seen yet (extract them, then `record` the facts)."""
+        return pending_turns(self.ledger, limit)
+
+    def record(self, batch: Sequence[PendingTurn], found: Sequence[Sequence[ExtractedFact]]) -> DetectReport:
+        """Record facts extracted from `batch` (see `memory.detect.record`)."""
+        report = record(self.ledger, self.embedder, self.settings, batch, found)
+        self._hide(report)
+        return report
+
+    def _hide(self, report: DetectReport) -> None:
         if report.hidden_turns:
             self.store.delete(report.hidden_turns)
-        return report
 
     def facts(self, status: str | Sequence[str] | None = None) -> list[Fact]:
         return self.ledger.facts(status)
 
     def get(self, id_or_text: str) -> Fact:
-        """A fact by id, canonical text, or any sentence that states it."""
+        """A fact by id, canonical text, or a sentence that names its value ("forget that I live in Oslo")."""
         f = self.ledger.find(id_or_text)
         if f is not None:
             return f
-        matches: dict[str, Fact] = {}
-        for ef in extract_facts(id_or_text):
-            for cand in self.ledger.facts():
-                if cand.attribute == attribute_key(ef.attribute) and values_compatible(cand.value, ef.value):
-                    matches[cand.id] = cand
-        if not matches:
-            key = id_or_text.strip().casefold()
-            matches = {c.id: c for c in self.ledger.facts()
-                       if c.status != "forgotten" and c.value.casefold() == key}
+        matches = {c.id: c for c in self.ledger.facts()
+                   if c.status != "forgotten" and grounded(c.value, [id_or_text])}
+        if len(matches) > 1:  # several values named: the one whose sentence is closest in meaning
+            q = self.embedder.encode([id_or_text])[0]
+            ranked = sorted(matches.values(), key=lambda c: -float(q @ c.embedding) if c.embedding is not None else 0)
+            sims = [float(q @ c.embedding) if c.embedding is not None else 0.0 for c in ranked]
+            if sims[0] - sims[1] >= 0.05:
+                matches = {ranked[0].id: ranked[0]}
         if len(matches) == 1:
             return next(iter(matches.values()))
         if len(matches) > 1:

@@ -2,45 +2,53 @@
 
 Rules (see docs/memory.md):
 
-* Only USER turns are read (assistant turns are never a source).
-* Two statements are the same fact when their values agree (normalised string, or one
-  contained in the other with the same numbers) AND either the attribute is the same or the
-  canonical sentences are close in meaning (cosine ≥ `match_threshold`) with compatible
-  relations ("my dog" ~ "my puppy" ~ "my pet", never "my dog" ~ "my cat").
-* A fact becomes a `candidate` when it is stated in ≥ `min_sessions` DISTINCT sessions;
-  repeats inside one session do not count.
-* Updates: for a single-valued attribute (home city, employer, car, office location, a
-  spouse's name…) the most recent statement wins. An older fact with a different value is
-  `superseded` (superseded_by = the newer fact) as soon as the newer value is stated. The
+* Only USER turns are read, each with the turns before it in its session as context (the
+  assistant's words can resolve a reference, never be a fact on their own: `memory.extract`).
+* Two statements are the same fact when their values agree (normalised string, one contained
+  in the other with the same numbers, word forms joined: "welder" ~ "welding") AND either the
+  attribute is the same or the canonical sentences are close in meaning (cosine ≥
+  `match_threshold`) with compatible relations ("my dog" ~ "my puppy", never "my dog" ~ "my cat").
+* A stable fact becomes a `candidate` when it is stated in ≥ `min_sessions` DISTINCT sessions;
+  repeats inside one session do not count. A name counts as said again when the user names that
+  person or pet in their own words in another session ("my sister Femke lives in Cape Town" …
+  days later "femke sent pics of a penguin"): people say who someone is once and then use the
+  name. Episodic facts (one-off events) are recorded but never become candidates.
+* Updates: for a single-valued attribute (home city, employer, car, a spouse's name, any attribute
+  the shapes table does not call multi-valued) the newer value wins once it was stated as an
+  explicit update ("I moved to Bergen") or in as many sessions as the older one: the older fact
+  is then `superseded` (superseded_by = the newer fact). One stray mention of another city does
+  not overturn a city the user keeps talking about. Multi-valued attributes (allergies, hobbies,
+  siblings' names) never supersede. The
   newer fact needs its own `min_sessions` support to become a candidate — except when it was
-  stated with explicit update wording ("now", "moved to", "new", "switched", "changed")
-  and the fact it replaces was already a candidate or consolidated: then it is a candidate
-  at once (the user is correcting something the agent already relies on).
-  Multi-valued attributes (allergies, languages, instruments, sisters' names, pets' names)
-  never supersede each other.
+  stated as an explicit update and the fact it replaces was already a candidate or
+  consolidated: then it is a candidate at once (the user is correcting something the agent
+  already relies on).
 * A forgotten fact stays forgotten: later statements of it are recorded but hidden from
   retrieval. A rejected fact stays rejected.
+
+Extraction (the slow part) and recording (one short transaction) are separate steps, so the
+daemon can extract without holding the memory lock: `pending_turns` → `memory.extract.extract`
+→ `record`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable, Sequence
 
 import numpy as np
 
 from config import Settings
-from memory.facts import (
-    ExtractedFact,
-    attribute_key,
-    extract_facts,
-    is_multi_valued,
-    value_key,
-    values_compatible,
-)
+from memory.extract import CONTEXT_TURNS, ExtractedFact, Extractor, TurnInput, extract
 from memory.ledger import ACTIVE, Fact, Ledger, fact_id
+from memory.shapes import is_multi_valued, is_name, relation_of, same_relation
+from memory.values import attribute_key, value_key, values_compatible
+from memory.voice import own_words
 
-__all__ = ["DetectReport", "detect", "same_fact"]
+__all__ = ["DetectReport", "PendingTurn", "detect", "pending_turns", "record", "same_fact"]
+
+BATCH = 64  # user turns extracted and recorded per transaction
 
 
 @dataclass
@@ -52,6 +60,13 @@ class DetectReport:
     superseded: list[str] = field(default_factory=list)
     hidden_turns: list[int] = field(default_factory=list)
 
+    def add(self, other: "DetectReport") -> "DetectReport":
+        self.turns_scanned += other.turns_scanned
+        self.statements += other.statements
+        for name in ("new_facts", "promoted", "superseded", "hidden_turns"):
+            getattr(self, name).extend(getattr(other, name))
+        return self
+
     def to_dict(self) -> dict:
         return {
             "turns_scanned": self.turns_scanned,
@@ -62,38 +77,28 @@ class DetectReport:
         }
 
 
-_REL_GROUPS = [
-    {"dog", "puppy", "pet"},
-    {"cat", "kitten", "pet"},
-    {"wife", "spouse", "partner"},
-    {"husband", "spouse", "partner"},
-    {"boyfriend", "partner"},
-    {"girlfriend", "partner"},
-    {"fiancé", "fiancée", "partner"},
-    {"son", "kid", "child", "baby"},
-    {"daughter", "kid", "child", "baby"},
-    {"boss", "manager", "supervisor"},
-]
+@dataclass(frozen=True)
+class PendingTurn:
+    """A user turn fact detection has not seen yet, with its session context."""
 
-
-def _rel(attr: str) -> str | None:
-    m = re.fullmatch(r"(?:.+ )?([\w\-éè]+)'s (?:name|home city|employer)", attr)
-    return m.group(1) if m else None
+    id: int
+    session: str
+    time: str
+    ts: float
+    turn: TurnInput
 
 
 def _attributes_compatible(a: str, b: str) -> bool:
     if a == b:
         return True
-    ra, rb = _rel(a), _rel(b)
+    ra, rb = relation_of(a), relation_of(b)
     if ra is None and rb is None:
         return True  # leave it to the embedding
     if ra is None or rb is None:
         return False
-    if a.split("'s ")[1] != b.split("'s ")[1]:
+    if a[len(ra):] != b[len(rb):]:
         return False
-    if ra == rb:
-        return True
-    return any(ra in g and rb in g for g in _REL_GROUPS)
+    return same_relation(ra, rb)
 
 
 def same_fact(attr_a: str, val_a: str, emb_a, attr_b: str, val_b: str, emb_b, threshold: float) -> bool:
@@ -109,41 +114,71 @@ def same_fact(attr_a: str, val_a: str, emb_a, attr_b: str, val_b: str, emb_b, th
     return float(np.dot(emb_a, emb_b)) >= threshold
 
 
+def _names(name: str, text: str) -> bool:
+    """Does `text` name `name` (a whole word, any case)?"""
+    return bool(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE))
+
+
 @dataclass
 class _Live:
     fact: Fact
     sessions: set
+    updated: bool = False  # stated as an explicit update at least once
 
 
-def detect(ledger: Ledger, embedder, settings: Settings) -> DetectReport:
-    """Scan new user turns, record fact statements, update statuses. One transaction."""
+def pending_turns(ledger: Ledger, limit: int | None = None) -> list[PendingTurn]:
+    """User turns not yet detected, oldest first, each with its session context."""
+    out = []
+    for row in ledger.pending_user_turns(limit):
+        context = tuple((r, t) for r, t in ledger.context(row["session"], row["turn_index"], CONTEXT_TURNS))
+        out.append(PendingTurn(row["id"], row["session"], row["time"], row["ts"], TurnInput(row["content"], context)))
+    return out
+
+
+def detect(ledger: Ledger, embedder, settings: Settings, extractor: Extractor,
+           progress: Callable[[int, int], None] | None = None) -> DetectReport:
+    """Extract and record every pending user turn, `BATCH` turns per transaction."""
     report = DetectReport()
+    total = ledger.pending_count()
+    while True:
+        batch = pending_turns(ledger, BATCH)
+        if not batch:
+            return report
+        found = extract(extractor, [p.turn for p in batch])
+        report.add(record(ledger, embedder, settings, batch, found))
+        if progress:
+            progress(min(report.turns_scanned, total), total)
+
+
+def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[PendingTurn],
+           found: Sequence[Sequence[ExtractedFact]]) -> DetectReport:
+    """Record the facts extracted from `batch`, update statuses, mark the turns detected. One transaction."""
+    still = ledger.still_pending([p.id for p in batch])  # another detection may have recorded some meanwhile
+    found = [f for p, f in zip(batch, found) if p.id in still]
+    batch = [p for p in batch if p.id in still]
+    report = DetectReport(turns_scanned=len(batch))
     min_sessions = settings.memory.min_sessions
     threshold = settings.memory.match_threshold
-    pending = ledger.pending_user_turns()
-    report.turns_scanned = len(pending)
-
-    statements: list[tuple[object, ExtractedFact]] = []
-    for row in pending:
-        for ef in extract_facts(row["content"]):
-            statements.append((row, ef))
+    statements = [(p, ef) for p, facts in zip(batch, found) for ef in facts]
     report.statements = len(statements)
     vecs = embedder.encode([ef.text for _, ef in statements]) if statements else []
 
     with ledger.transaction():
-        live: dict[str, _Live] = {
-            f.id: _Live(f, set(f.sessions)) for f in ledger.facts()
-        }
+        updated = ledger.updated_fact_ids()
+        live: dict[str, _Live] = {f.id: _Live(f, set(f.sessions), f.id in updated) for f in ledger.facts()}
         touched: set[str] = set()
         update_promote: set[str] = set()
 
         for (row, ef), vec in zip(statements, vecs):
             attr = attribute_key(ef.attribute)
-            # 1. match an existing fact (exact attribute first, then by meaning)
+            kind = "episodic" if ef.episodic else "stable"
+            # 1. match an existing fact of the same kind (exact attribute first, then by meaning)
             match: _Live | None = None
             best = -1.0
             for lv in live.values():
                 f = lv.fact
+                if f.kind != kind:
+                    continue
                 if f.attribute == attr and values_compatible(f.value, ef.value):
                     match, best = lv, 2.0
                     break
@@ -152,44 +187,49 @@ def detect(ledger: Ledger, embedder, settings: Settings) -> DetectReport:
                     if sim > best:
                         match, best = lv, sim
             if match is None:
-                fid = fact_id(attr, value_key(ef.value))
+                fid = fact_id(("~" if ef.episodic else "") + attr, value_key(ef.value))
                 if ledger.upsert_fact(id=fid, text=ef.text, subject=ef.subject, attribute=attr,
-                                      value=ef.value, time=row["time"], ts=row["ts"],
-                                      embedding=vec):
+                                      value=ef.value, time=row.time, ts=row.ts, embedding=vec, kind=kind):
                     report.new_facts.append(fid)
                 match = _Live(ledger.get(fid), set())
                 live[fid] = match
             f = match.fact
-            ledger.add_support(f.id, row["id"], row["session"], row["time"], row["ts"], ef.update)
-            match.sessions.add(row["session"])
-            f.last_ts = max(f.last_ts, row["ts"])
+            ledger.add_support(f.id, row.id, row.session, row.time, row.ts, ef.update)
+            match.sessions.add(row.session)
+            f.last_ts = max(f.last_ts, row.ts)
             touched.add(f.id)
 
             if f.status == "forgotten":
-                report.hidden_turns.append(row["id"])
+                report.hidden_turns.append(row.id)
                 continue
-            if f.status == "rejected":
+            if f.status == "rejected" or f.kind == "episodic":
                 continue
 
             # 2. a superseded fact stated again after its replacement comes back
             if f.status == "superseded":
                 newer = live.get(f.superseded_by or "")
-                if newer is None or row["ts"] >= newer.fact.last_ts:
+                if newer is None or row.ts >= newer.fact.last_ts:
                     ledger.set_status(f.id, "observed", note="stated again")
                     f.status, f.superseded_by = "observed", None
                 else:
                     continue
 
-            # 3. updates of single-valued attributes: most recent statement wins
+            # 3. updates: the newer value wins when it was stated as an update or has been said in as many
+            # sessions as the older one (one stray mention does not overturn what the user keeps saying);
+            # never for multi-valued attributes (a new hobby does not end the others)
+            match.updated = match.updated or ef.update
             if is_multi_valued(attr):
                 continue
             for other in list(live.values()):
                 o = other.fact
-                if o.id == f.id or o.attribute != attr or o.status not in ACTIVE:
+                if o.id == f.id or o.attribute != attr or o.status not in ACTIVE or o.kind == "episodic":
                     continue
                 if values_compatible(o.value, f.value):
                     continue
-                if o.last_ts <= row["ts"]:
+                newer, older = (match, other) if o.last_ts <= row.ts else (other, match)
+                if not (newer.updated or len(newer.sessions) >= len(older.sessions)):
+                    continue  # the older value holds, for now
+                if newer is match:
                     if ef.update and o.status in ("candidate", "consolidated"):
                         update_promote.add(f.id)
                     ledger.set_status(o.id, "superseded", superseded_by=f.id,
@@ -203,11 +243,23 @@ def detect(ledger: Ledger, embedder, settings: Settings) -> DetectReport:
                     report.superseded.append(f.id)
                     break
 
-        # 4. promotion
+        # 4. a name said again: the person or pet the user named comes up in the own words of other sessions
+        for lv in live.values():
+            f = lv.fact
+            if f.status != "observed" or f.kind != "stable" or not is_name(f.attribute):
+                continue
+            for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.sessions):
+                stated_otherwise = any(values_compatible(v, f.value) for _, v in ledger.turn_facts(t["id"]))
+                if _names(f.value, own_words(t["content"])) and not stated_otherwise:
+                    ledger.add_support(f.id, t["id"], t["session"], t["time"], t["ts"], False)
+                    lv.sessions.add(t["session"])
+                    touched.add(f.id)
+
+        # 5. promotion
         for fid in touched:
             lv = live[fid]
             f = lv.fact
-            if f.status != "observed":
+            if f.status != "observed" or f.kind == "episodic":
                 continue
             if len(lv.sessions) >= min_sessions:
                 ledger.set_status(fid, "candidate", promoted_by="sessions",
@@ -221,5 +273,5 @@ def detect(ledger: Ledger, embedder, settings: Settings) -> DetectReport:
                 report.promoted.append(fid)
 
         ledger.hide_turns(report.hidden_turns)
-        ledger.mark_detected([r["id"] for r in pending])
+        ledger.mark_detected([p.id for p in batch])
     return report

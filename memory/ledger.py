@@ -31,7 +31,7 @@ from config import UserError
 
 __all__ = ["Ledger", "Fact", "TurnRecord", "STATUSES", "SCHEMA_VERSION", "fact_id"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("observed", "candidate", "consolidated", "superseded", "forgotten", "rejected")
 ACTIVE = ("observed", "candidate", "consolidated")
 
@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS facts (
     first_ts        REAL NOT NULL,
     last_ts         REAL NOT NULL,
     embedding       BLOB,
+    kind            TEXT NOT NULL DEFAULT 'stable' CHECK (kind IN ('stable', 'episodic')),
     promoted_by     TEXT,                  -- 'sessions' | 'update'
     consolidated_at TEXT,
     unlearned_at    TEXT,
@@ -144,6 +145,7 @@ class Fact:
     consolidated_at: str | None = None
     unlearned_at: str | None = None
     note: str | None = None
+    kind: str = "stable"  # or "episodic": recorded, never consolidated
     embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
     first_ts: float = field(default=0.0, repr=False)
     last_ts: float = field(default=0.0, repr=False)
@@ -196,14 +198,18 @@ class Ledger:
                 f"({SCHEMA_VERSION}); upgrade hippo-agent"
             )
         if version < 1:
-            try:
-                self.db.executescript(
-                    "BEGIN IMMEDIATE;" + _SCHEMA + f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
-                )
-            except BaseException:
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-                raise
+            script = _SCHEMA
+        elif version < 2:  # v2: facts.kind (stable | episodic)
+            script = ("ALTER TABLE facts ADD COLUMN kind TEXT NOT NULL DEFAULT 'stable'"
+                      " CHECK (kind IN ('stable', 'episodic'));")
+        else:
+            return
+        try:
+            self.db.executescript("BEGIN IMMEDIATE;" + script + f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
     @property
     def schema_version(self) -> int:
@@ -313,12 +319,47 @@ class Ledger:
             yield [TurnRecord(r["id"], r["session"], r["role"], r["content"], r["time"],
                               r["turn_index"], False) for r in rows]
 
-    def pending_user_turns(self) -> list[sqlite3.Row]:
+    def pending_user_turns(self, limit: int | None = None) -> list[sqlite3.Row]:
         """User turns fact detection has not seen yet, oldest first."""
         return self.db.execute(
-            "SELECT id, session, content, time, ts FROM turns"
-            " WHERE detected = 0 AND role = 'user' ORDER BY ts, id"
+            "SELECT id, session, content, time, ts, turn_index FROM turns"
+            " WHERE detected = 0 AND role = 'user' ORDER BY ts, id LIMIT ?", (-1 if limit is None else limit,)
         ).fetchall()
+
+    def user_turns_naming(self, text: str, exclude_sessions: Iterable[str] = ()) -> list[sqlite3.Row]:
+        """Visible user turns whose content contains `text` (any case), outside `exclude_sessions`."""
+        skip = list(exclude_sessions)
+        q = ("SELECT id, session, content, time, ts FROM turns WHERE role = 'user' AND hidden = 0"
+             " AND instr(lower(content), lower(?)) > 0")
+        if skip:
+            q += f" AND session NOT IN ({','.join('?' * len(skip))})"
+        return self.db.execute(q + " ORDER BY ts, id", (text, *skip)).fetchall()
+
+    def updated_fact_ids(self) -> set[str]:
+        """Facts stated at least once as an explicit update."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT fact_id FROM fact_support WHERE is_update = 1")}
+
+    def turn_facts(self, turn_id: int) -> list[tuple[str, str]]:
+        """(fact id, value) of the facts a turn states."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT f.id, f.value FROM fact_support s JOIN facts f ON f.id = s.fact_id WHERE s.turn_id = ?", (turn_id,))]
+
+    def still_pending(self, ids: Sequence[int]) -> set[int]:
+        """Which of `ids` detection has not recorded yet."""
+        if not ids:
+            return set()
+        q = f"SELECT id FROM turns WHERE detected = 0 AND id IN ({','.join('?' * len(ids))})"
+        return {r[0] for r in self.db.execute(q, list(ids))}
+
+    def pending_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM turns WHERE detected = 0 AND role = 'user'").fetchone()[0]
+
+    def context(self, session: str, turn_index: int, n: int) -> list[tuple[str, str]]:
+        """The `n` turns before `turn_index` in `session`, oldest first, as (role, content)."""
+        rows = self.db.execute(
+            "SELECT role, content FROM turns WHERE session = ? AND turn_index < ? AND hidden = 0"
+            " ORDER BY turn_index DESC LIMIT ?", (session, turn_index, n)).fetchall()
+        return [(r["role"], r["content"]) for r in reversed(rows)]
 
     def mark_detected(self, ids: Sequence[int]) -> None:
         self.db.executemany("UPDATE turns SET detected = 1 WHERE id = ?", [(i,) for i in ids])
@@ -359,7 +400,7 @@ class Ledger:
             turns=[s["turn_id"] for s in sup], first_seen=r["first_seen"],
             last_seen=r["last_seen"], superseded_by=r["superseded_by"],
             promoted_by=r["promoted_by"], consolidated_at=r["consolidated_at"],
-            unlearned_at=r["unlearned_at"], note=r["note"], embedding=emb,
+            unlearned_at=r["unlearned_at"], note=r["note"], kind=r["kind"], embedding=emb,
             first_ts=r["first_ts"], last_ts=r["last_ts"],
         )
 
@@ -397,15 +438,15 @@ class Ledger:
         return f
 
     def upsert_fact(self, *, id: str, text: str, subject: str, attribute: str, value: str,
-                    time: str, ts: float, embedding: np.ndarray | None) -> bool:
+                    time: str, ts: float, embedding: np.ndarray | None, kind: str = "stable") -> bool:
         """Create the fact if new (status observed). Returns True when it was created."""
         now = now_iso()
         cur = self.db.execute(
             "INSERT OR IGNORE INTO facts (id, text, subject, attribute, value, status, first_seen,"
-            " last_seen, first_ts, last_ts, embedding, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, 'observed', ?, ?, ?, ?, ?, ?, ?)",
+            " last_seen, first_ts, last_ts, embedding, kind, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, 'observed', ?, ?, ?, ?, ?, ?, ?, ?)",
             (id, text, subject, attribute, value, time, time, ts, ts,
-             embedding.astype(np.float32).tobytes() if embedding is not None else None, now, now),
+             embedding.astype(np.float32).tobytes() if embedding is not None else None, kind, now, now),
         )
         if cur.rowcount:
             self._event(id, None, "observed", "first statement")

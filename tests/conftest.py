@@ -74,11 +74,13 @@ FAKE_EMBEDDER = "tests.fakes:FakeEmbedder"
 
 @pytest.fixture(autouse=True)
 def fake_embedder(request, monkeypatch):
-    """Memory uses the fast FakeEmbedder unless the test is marked slow (real MiniLM).
+    """Memory uses the fast FakeEmbedder and the rules extractor unless the test is marked slow
+    (real MiniLM, the extraction model).
 
-    Set through the settings (AGENT_MEMORY__EMBEDDER), so subprocesses inherit it too."""
+    Set through the settings (AGENT_MEMORY__…), so subprocesses inherit them too."""
     if request.node.get_closest_marker("slow") is None:
         monkeypatch.setenv("AGENT_MEMORY__EMBEDDER", FAKE_EMBEDDER)
+        monkeypatch.setenv("AGENT_MEMORY__EXTRACTOR", "rules")
         repo = str(Path(__file__).resolve().parent.parent)
         monkeypatch.setenv("PYTHONPATH", repo + os.pathsep + os.environ.get("PYTHONPATH", ""))
     yield

@@ -60,3 +60,31 @@ class FakeEmbedder(EmbeddingFunction[Documents]):
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(self.encode(list(input)))
+
+
+class FakeExtractor:
+    """Writes the fact lines it is told to for a user's own words (`script`), else `none`. Same interface as `memory.extract.LlamaExtractor`: `lines(turns, own)`."""
+
+    name = "fake"
+    script: dict[str, str] = {}
+
+    def __init__(self, script: dict[str, str] | None = None) -> None:
+        self.script = dict(script if script is not None else type(self).script)
+        self.seen: list[str] = []
+
+    def lines(self, turns, own) -> list[str]:
+        self.seen.extend(own)
+        return [self.script.get(o, "none") for o in own]
+
+
+class BlockingExtractor:
+    """An extractor that holds every call until `release` is set (for lock tests); writes nothing."""
+
+    name = "blocking"
+    entered = None
+    release = None
+
+    def lines(self, turns, own) -> list[str]:
+        type(self).entered.set()
+        assert type(self).release.wait(10), "the test never released the extractor"
+        return ["none"] * len(own)

@@ -98,7 +98,7 @@ def test_run_time_sums_each_mode(report, tmp_path):
     (tmp_path / "evaluate-data-quick.json").write_text(json.dumps({**head("data"), "wall_s": 180.0}))
     (tmp_path / "evaluate-scaling.json").write_text(json.dumps({**SCALING, "wall_s": 3000.0}))
     note = report.wall_note(tmp_path)
-    assert "`full run` 50 min (1 of 4 parts)" in note and "`--quick` 5 min (2 of 4 parts)" in note
+    assert "`full run` 50 min (1 of 5 parts)" in note and "`--quick` 5 min (2 of 5 parts)" in note
 
 
 def test_limits_name_the_failed_scaling_round(report):
@@ -106,3 +106,34 @@ def test_limits_name_the_failed_scaling_round(report):
                           "scaling": {**SCALING, "_file": "evaluate-scaling.json"}}, pngs=set())
     assert ("one adapter held 10 facts with every gate check passing; at 40 facts held-out recall fell to 87% "
             "and retention to 90%") in text
+
+
+def natural_run(split):
+    return {"split": split, "users": 12, "positives": 150, "candidates": 120, "precision": 0.9, "recall": 0.6,
+            "trap_promotions": 1, "traps_in_data": {"pasted": 10, "secret": 5},
+            "speed": {"user_turns_per_second": 3.4}}
+
+
+def test_detection_tables_come_from_detection_json(report):
+    main = {"date": "2026-11-29 20:00 UTC", "cpu_count": 2, "command": "python bench/detection.py",
+            "runs": [{"extractor": "model", "natural_test": natural_run("test"), "natural_dev": natural_run("dev"),
+                      "locomo": {"conversations": ["44"], "gold_facts": 176, "recall": 0.5,
+                                 "speed": {"user_turns_per_second": 3.1}},
+                      "devset": {"positives": 47, "precision": 0.97, "recall": 0.95, "speed": {"user_turns_per_second": 4.0}}}]}
+    compare = {**main, "command": "python bench/detection.py --compare --split dev",
+               "runs": [{"extractor": "rules", "natural_dev": {**natural_run("dev"), "recall": 0.1}},
+                        {"extractor": "model", "natural_dev": natural_run("dev")}]}
+    text = "\n".join(report.detection_section({"model": main, "compare": compare}))
+    assert "| natural test (never tuned on) | 12 users, 150 repeated facts | 0.90 / 0.60 | 1 of 15 | 3.4 |" in text
+    assert "| LoCoMo 44 (held out) | 176 gold facts | – / 0.50 | – | 3.1 |" in text
+    assert "| rules | 0.90 / 0.10 | 1 | 3.4 | – |" in text
+
+
+def test_natural_end_to_end_table(report):
+    cell = {"accuracy": 0.5, "n": 40}
+    r = {**head("natural", "full"), "users": [{"user": "a4"}, {"user": "b4"}], "adapters_published": 1,
+         "metric": "contains the value", "retrieval": {"k": 3, "min_score": 0.35},
+         "results": {k: {s: cell for s in "ABCD"} for k in ("repeated", "repeated_detected",
+                                                              "repeated_consolidated", "once")}}
+    text = "\n".join(report.natural_section(r))
+    assert "Adapters published for 1 of 2 users" in text and "| C hippo | 50% (n=40) |" in text

@@ -37,6 +37,17 @@ def daemon(fake_engine, monkeypatch):
     assert not thread.is_alive()
 
 
+@pytest.fixture
+def blocking_extractor(monkeypatch):
+    """The daemon's extractor holds each batch until the test sets `release`."""
+    from tests.fakes import BlockingExtractor
+
+    BlockingExtractor.entered, BlockingExtractor.release = threading.Event(), threading.Event()
+    monkeypatch.setenv("AGENT_MEMORY__EXTRACTOR", "tests.fakes:BlockingExtractor")
+    yield BlockingExtractor
+    BlockingExtractor.release.set()
+
+
 def client() -> DaemonClient:
     c = DaemonClient.find(load_settings())
     assert c is not None
@@ -164,3 +175,18 @@ def test_daemon_status_without_daemon():
     r = runner.invoke(app, ["daemon", "status", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout) == {"running": False}
     assert "no daemon running" in runner.invoke(app, ["daemon", "stop"]).output
+
+
+def test_detection_extracts_outside_the_memory_lock(blocking_extractor, daemon):
+    """While the extractor works on a batch, chat memory calls (recall, facts) are not blocked."""
+    daemon.memory.add_turns([{"session": "s1", "role": "user", "content": "i live in leeds and work at the bakery"}])
+    worker = threading.Thread(target=daemon.detect)
+    worker.start()
+    assert blocking_extractor.entered.wait(10)
+    done = threading.Event()
+    threading.Thread(target=lambda: (daemon.memory.facts(), daemon.memory.search("leeds", 1), done.set()),
+                     daemon=True).start()
+    assert done.wait(5), "a memory call waited for the extractor"
+    blocking_extractor.release.set()
+    worker.join(10)
+    assert daemon.memory.pending_turns() == []

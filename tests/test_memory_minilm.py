@@ -22,7 +22,7 @@ def test_minilm_paraphrase_detection_and_search(monkeypatch):
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
     assert v[0] @ v[1] > 0.75 > v[0] @ v[2]
 
-    with Memory(load_settings()) as mem:
+    with Memory(load_settings(memory={"extractor": "rules"})) as mem:  # the embedder's matching, not the extractor
         mem.add_turns([
             {"session": "s1", "role": "user", "content": "my dog's name is Pepper"},
             {"session": "s1", "role": "assistant", "content": "What a cute name!"},

@@ -1,0 +1,152 @@
+"""Whose words are these? The rules that run before the extractor model sees a user turn.
+
+A user turn mixes the user's own statements with text that is someone else's voice: pasted
+emails, messages, documents and code, quoted words of other people. That text is replaced by a
+placeholder before extraction (its "I" is not the user). Questions state nothing, and sentences
+with secrets are never read at all. `speaks_of_self` is the cheap pre-filter: nothing of the
+user's own left, or a short reply with no first person that answers nothing, skips the model.
+"""
+
+from __future__ import annotations
+
+import re
+
+from memory.secrets import contains_secret
+
+__all__ = ["own_words", "statements", "speaks_of_self", "affirms", "PASTED", "QUOTED"]
+
+PASTED = "[pasted text]"
+QUOTED = "[quote]"
+
+_FENCE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
+_REQUEST_VERBS = (r"summari[sz]e|shorten|rewrite|re-?word|proofread|translate|reply to|respond to|edit|improve|"
+                  r"polish|fix|format|check|explain|look at|read through|review|tidy")
+_PASTE_NOUNS = (r"e-?mail|mail|message|msg|text|letter|note|post|review|draft|reply|comment|bio|profile|paragraph|"
+                r"announcement|memo|log|error|output|config|code|snippet|script|transcript|description|listing|ad|"
+                r"essay|story|poem|lyrics|caption|tweet|dm|statement|document|doc|report|template|cover letter|"
+                r"signature|invite|invitation|notice|update|pitch|deck|agenda|minutes|contract|clause")
+# a paste starts after "…can you shorten this:", "here's her email:", "he wrote:" (not "here's the thing:", "11:30")
+_INTRO = re.compile(
+    rf"(?:\b(?:{_REQUEST_VERBS})\b|\b(?:this|these|the following|below|here'?s|here is|her|his|their|the)\b[^:\n.!?]{{0,25}}"
+    rf"\b(?:{_PASTE_NOUNS})s?\b|\b(?:wrote|writes|says|said|sent(?: me)?|forwarded|forwarding|pasted?|copied|reads)\b)"
+    r"[^:\n.!?]{0,40}(?<!\d):(?!\d)[ \t]*(?=\S|\n|$)",
+    re.IGNORECASE,
+)
+_REQUEST = re.compile(
+    r"\b(?:summari[sz]e|shorten|rewrite|re-?word|proofread|translate|reply to|respond to|answer this|fix|"
+    r"check|edit|improve|polish|tidy|make this|draft|format|explain this|what do you think of)\b",
+    re.IGNORECASE,
+)
+# where an email or letter starts (on a later line: a first line "hey," is the user's own greeting)
+_EMAIL_START = re.compile(
+    r"^(?:(?:from|to|subject|cc|bcc|date|sent|re|fwd?)\s*:|(?:hi|hello|dear|hey|good (?:morning|afternoon|evening))"
+    r"\b[^\n]{0,40},\s*$)",
+    re.IGNORECASE,
+)
+_FORWARDED = re.compile(r"(?:forwarded message|original message|begin forwarded message)", re.IGNORECASE)
+# quotations: any quoted span, masked when it is someone speaking (a speech verb before it, or a first
+# person inside it); a quoted title ("The Midnight Owls") stays the user's words
+_QUOTES = [re.compile(p) for p in (r'"[^"]+?"', r"“[^”]+?”", r"«[^»]+?»", r"„[^“”]+?[“”]", r"‘[^’\n]+?’",
+                                   r"(?<![\w'’])'(?=[^'\n]*\s)[^'\n]+?'(?![\w])")]
+_SPEECH = re.compile(r"\b(?:said|says|say|told|tells|wrote|writes|texted|asked|asks|goes|went|like|replied|"
+                     r"yelled|shouted|announced|posted|added|quote)\b[\s,:]*$", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
+_QUESTION_START = re.compile(
+    r"^\W*(?:who|what|when|where|why|how|which|whose|do|does|did|is|are|was|were|can|could|would|will|should|"
+    r"shall|may|might|have|has|had|am|isn't|aren't|don't|doesn't|didn't|won't|wouldn't|couldn't|shouldn't)\b",
+    re.IGNORECASE,
+)
+# a statement with a question tagged on: "…, how about you?", "… - you?", "…, right?"
+_TAIL_QUESTION = re.compile(
+    r"^(.+?)\s*(?:[,;—–]|\s-)\s*(?:(?:and|but|so|what|how)\s+)?(?:about\s+)?(?:you|u|ya|yours|wbu|hbu|right|ok|"
+    r"okay|yeah|no|huh|eh|innit)\b[^,;]*\?$",
+    re.IGNORECASE,
+)
+# a question typed without its "?" ("what's the weather like in hanoi in march")
+_ASKING = re.compile(
+    r"^\W*(?:(?:who|what|what's|whats|when|where|where's|why|which|whose|how|how's)\b|should i|shall i|"
+    r"do you think|is it (?:weird|ok|okay|normal|bad|crazy|wise|smart|true)|am i|can i|could i)\b",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = re.compile(
+    r"\b(?:i|i'm|im|i've|ive|i'd|i'll|me|my|mine|myself|we|we're|we've|our|ours|us)\b|\bi[’'](?:m|ve|d|ll)\b",
+    re.IGNORECASE,
+)
+_REQUEST_START = re.compile(r"^\W*(?:(?:can|could|would|will) (?:you|u|ya)|please|pls|plz|help)\b", re.IGNORECASE)
+_AFFIRM = re.compile(
+    r"^\W*(?:yes|yeah|yep|yup|yea|ya|right|correct|exactly|indeed|sure|true|that's (?:right|me|true|correct)|"
+    r"thats (?:right|me)|uh-?huh|mhm|affirmative|absolutely|definitely|of course|you got it|spot on)\b",
+    re.IGNORECASE,
+)
+
+
+def own_words(text: str) -> str:
+    """`text` with pasted material and quotations of others replaced by placeholders."""
+    text = _FENCE.sub(f" {PASTED} ", text)
+    lines = text.split("\n")
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith(">"):
+            out.append(PASTED)
+            continue
+        if (i > 0 and _EMAIL_START.match(line.strip())) or _FORWARDED.search(line):
+            out.append(PASTED)
+            break
+        m = _INTRO.search(line)
+        if m:
+            rest = line[m.end():].strip()
+            follows = rest or any(x.strip() for x in lines[i + 1:])
+            if follows:
+                out.append(line[: m.end()] + f" {PASTED}")
+                break
+        out.append(line)
+        # "can you shorten this" + a blank line + a block: the block is pasted
+        if (_REQUEST.search(line) and i + 2 < len(lines) and not lines[i + 1].strip()
+                and sum(len(x) for x in lines[i + 2:]) > 80):
+            out.append(PASTED)
+            break
+    text = "\n".join(out)
+    for rx in _QUOTES:
+        text = rx.sub(lambda m: QUOTED if _is_speech(m, text) else m.group(0), text)
+    return text
+
+
+def _is_speech(m: re.Match, text: str) -> bool:
+    """Is the quoted span someone speaking (not a title or a word the user puts in quotes)?"""
+    inside = m.group(0)[1:-1]
+    return bool(_SPEECH.search(text[max(0, m.start() - 30): m.start()]) or _FIRST_PERSON.search(inside))
+
+
+def statements(text: str) -> str:
+    """The user's own statements in `text`: no pasted or quoted text, questions or secrets."""
+    kept = []
+    for sentence in _SENTENCE.split(own_words(text)):
+        s = sentence.strip()
+        if s.endswith("?"):  # "I'm from Oslo, how about you?" keeps "I'm from Oslo"
+            m = _TAIL_QUESTION.match(s)
+            s = m.group(1).strip() if m and not _QUESTION_START.match(s) else ""
+        if not s or _ASKING.match(s) or contains_secret(s):
+            continue
+        kept.append(s)
+    return " ".join(kept)
+
+
+def affirms(text: str) -> bool:
+    """Does the turn start by confirming what was said to it ("yes", "yep, that's me")?"""
+    return bool(_AFFIRM.match(text))
+
+
+def speaks_of_self(own: str, previous_assistant: str | None = None) -> bool:
+    """The pre-filter: could this turn state a fact about the user? (`own`: `statements(turn)`)
+
+    Turns with nothing of the user's own left, short replies ("lol", "ty!", "ok good") and
+    requests ("can you shorten this: …") with no first person that answer no question skip the
+    model. Longer ones do not: people drop the "I" ("sold the hilux n bought a subaru today")."""
+    if not own.strip():
+        return False
+    if _FIRST_PERSON.search(own):
+        return True
+    if len(re.findall(r"\w+", own)) >= 4 and not _REQUEST_START.match(own):
+        return True
+    asked = bool(previous_assistant) and previous_assistant.rstrip().endswith("?")
+    return asked or affirms(own)

@@ -1,0 +1,95 @@
+"""Extraction around the model: whose words reach it, and which of its values survive grounding.
+
+The extractor here is a fake that writes given lines, so these tests check the rules that hold
+whatever a model says (tests/test_extractor_model.py runs the real one)."""
+
+from __future__ import annotations
+
+import pytest
+
+from memory.extract import TurnInput, extract, parse_lines
+from memory.voice import PASTED, QUOTED, own_words, speaks_of_self, statements
+from tests.fakes import FakeExtractor
+
+
+def facts(text, lines, context=()):
+    """The facts the fake's `lines` (for the user's own words of `text`) turn into."""
+    own = statements(text)
+    [found] = extract(FakeExtractor({own: lines}), [TurnInput(text, tuple(context))])
+    return [(f.attribute, f.value) for f in found]
+
+
+@pytest.mark.parametrize("text", [
+    "can you summarise this email: Hi, my name is Daniel Kraus, I work at Brightline Logistics.",
+    "ok so here it is\nFrom: anna@example.com\nSubject: hi\nI live in Rome and I'm a nurse",
+    "can you shorten this\n\nHi team, I am Daniel and I manage the Brightline account since 2019. I live in Hamburg.",
+    "fix this:\n```\n# I am Bob, I live in Rome\nname = 'Bob'\n```",
+    "> I live in Rome\n> and I'm a nurse",
+    "---------- Forwarded message ----------\nI'm Daniel and I live in Hamburg",
+])
+def test_pasted_text_never_reaches_the_extractor(text):
+    own = statements(text)
+    assert "Daniel" not in own and "Rome" not in own and "Hamburg" not in own and "Bob" not in own
+    assert facts(text, "name: Daniel Kraus\nhome city: Rome\nhome city: Hamburg\nname: Bob") == []
+
+
+def test_quotes_of_others_are_replaced():
+    text = 'my boss literally said "I am moving to Berlin next year" lol'
+    assert QUOTED in own_words(text) and "Berlin" not in statements(text)
+    assert facts(text, "home city: Berlin") == []
+
+
+def test_questions_and_secrets_are_not_statements():
+    assert statements("should i become a nurse? i work at a bakery rn") == "i work at a bakery rn"
+    assert statements("my pin is 4321. i live in oslo") == "i live in oslo"
+    assert facts("my wifi password is hunter22", "wifi password: hunter22") == []
+
+
+def test_a_value_the_user_never_said_is_dropped():
+    assert facts("ugh welding all day again, my back hurts", "job title: welder") == [("job title", "welder")]
+    assert facts("night shift again at the ER", "job title: nurse") == []
+
+
+def test_assistant_words_count_only_when_answered_or_confirmed():
+    statement = [("assistant", "As a teacher in Denver, you must love the summer break.")]
+    assert facts("right, i need dinner ideas for 4 people", "job title: teacher", statement) == []
+    who = [("assistant", "Added! Who's Rufus, by the way?")]
+    assert facts("my cat lol, he's 4", "cat's name: Rufus\ncat's age: 4", who) == [("cat's name", "Rufus"), ("cat's age", "4")]
+    claim = [("assistant", "As a teacher in Denver, you must love the summer break.")]
+    assert facts("anyway what should i cook tonight", "job title: teacher\nhome city: Denver", claim) == []
+    guess = [("assistant", "So you're a teacher, right?")]
+    assert facts("yep, 5th grade", "job title: teacher", guess) == [("job title", "teacher")]
+
+
+def test_lines_give_subject_episodic_and_update():
+    text = "my sister astrid just moved to oslo and i ran my first half marathon"
+    own = statements(text)
+    [found] = extract(FakeExtractor({own: "sister's name: Astrid\nsister's city: Oslo (new)\n~race: half marathon"}),
+                      [TurnInput(text)])
+    by = {f.attribute: f for f in found}
+    assert by["sister's home city"].subject == "sister" and by["sister's home city"].update
+    assert by["sister's home city"].text == "My sister lives in Oslo."
+    assert by["race"].episodic and not by["sister's name"].episodic
+
+
+def test_parse_ignores_junk_none_and_lines_without_an_attribute():
+    assert parse_lines(" none\n\n") == []
+    assert parse_lines("job title: nurse\nthis is not a line\n- hobby: knitting\n~ : Rome\nmy: Rome") == [
+        ("job title", "nurse", False, False), ("hobby", "knitting", False, False)]
+
+
+def test_a_completion_cut_by_the_token_limit_loses_its_unfinished_line():
+    from memory.batched import _whole_lines
+
+    assert _whole_lines(" job title: nurse\nemployer: Bright") == " job title: nurse"
+    assert _whole_lines(" employer: Bright") == ""
+
+
+def test_prefilter_skips_short_replies_and_turns_with_nothing_of_their_own():
+    fake = FakeExtractor()
+    extract(fake, [TurnInput("lol"), TurnInput("ok good, ty!!"), TurnInput("what's the capital of peru?"),
+                   TurnInput("can u summarise this: Hi, I'm Daniel and I work at Brightline."),
+                   TurnInput("leeds, for now", (("assistant", "Where are you based?"),)),
+                   TurnInput("sold the hilux n bought a subaru today"), TurnInput("i live in leeds")])
+    assert fake.seen == ["leeds, for now", "sold the hilux n bought a subaru today", "i live in leeds"]
+    assert not speaks_of_self(statements(f"summarise: {PASTED}"))
