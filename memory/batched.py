@@ -2,9 +2,9 @@
 
 Extraction writes a few tokens per turn, and a decode step of one token costs about as much as a
 step of eight on a CPU (the 262k-word output layer is read once either way), so turns are
-decoded side by side: every prompt is evaluated in one batch, then each step adds one token to
-every sequence still running. Text is tokenised without special tokens: a user's
-"<start_of_turn>" stays text.
+decoded side by side: each step adds one token to every running sequence, and a sequence whose
+completion ended takes the next prompt in the same step (continuous batching). Text is
+tokenised without special tokens: a user's "<start_of_turn>" stays text.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -99,45 +100,50 @@ class BatchedGreedy:
 
     def complete(self, prompts: Sequence[str], max_tokens: int, stop: str) -> list[str]:
         """Greedy completion of each prompt, cut at `stop`. A completion that ran into `max_tokens`
-        loses its unfinished last line."""
-        out: list[str] = []
-        for start in range(0, len(prompts), self.n_seq):
-            out += self._complete_group(prompts[start:start + self.n_seq], max_tokens, stop)
-        return out
+        loses its unfinished last line.
 
-    def _complete_group(self, prompts: Sequence[str], max_tokens: int, stop: str) -> list[str]:
+        Continuous batching: `n_seq` slots; each decode step adds one token to every running slot, and
+        a slot whose completion ended takes the next prompt in the same step."""
         lc = self._lc
-        lc.llama_memory_clear(lc.llama_get_memory(self.ctx.ctx), True)
+        mem = lc.llama_get_memory(self.ctx.ctx)
+        lc.llama_memory_clear(mem, True)
         limit = self.n_ctx_seq - max_tokens
-        tokens = []
-        for p in prompts:  # a prompt too long keeps BOS and its end (where the turn and "Facts:" are)
-            toks = self.llm.tokenize(p.encode("utf-8"), add_bos=True, special=False)
-            tokens.append(toks if len(toks) <= limit else toks[:1] + toks[-(limit - 1):])
-        items = [(t, pos, seq, pos == len(toks) - 1) for seq, toks in enumerate(tokens) for pos, t in enumerate(toks)]
-        rows = self._decode(items)
-        made: list[list[int]] = [[] for _ in prompts]
+        queue = list(range(len(prompts)))[::-1]
         texts = [""] * len(prompts)
-        running = set(range(len(prompts)))
-        cut = set(range(len(prompts)))  # still running when max_tokens ran out
-        for _ in range(max_tokens):
+        slots: dict[int, _Slot] = {}  # seq -> what runs there
+        rows: dict[int, int] = {}
+        while queue or slots:
             step = []
-            for seq in sorted(running):
+            for seq in sorted(slots):  # one more token for every running completion
+                slot = slots[seq]
                 tok = self._argmax(rows[seq])
                 if lc.llama_vocab_is_eog(self._vocab, tok):
-                    running.discard(seq)
-                    cut.discard(seq)
+                    result = self.llm.detokenize(slot.made).decode("utf-8", errors="ignore")
+                else:
+                    slot.made.append(tok)
+                    text = self.llm.detokenize(slot.made).decode("utf-8", errors="ignore")
+                    if stop in text:
+                        result = text.split(stop)[0]
+                    elif len(slot.made) >= max_tokens:
+                        result = _whole_lines(text)
+                    else:
+                        step.append((tok, slot.n_prompt + len(slot.made) - 1, seq, True))
+                        continue
+                texts[slot.index] = result
+                del slots[seq]
+                lc.llama_memory_seq_rm(mem, seq, -1, -1)
+            for seq in range(self.n_seq):  # free slots take the next prompts
+                if seq in slots or not queue:
                     continue
-                made[seq].append(tok)
-                texts[seq] = self.llm.detokenize(made[seq]).decode("utf-8", errors="ignore")
-                if stop in texts[seq]:
-                    running.discard(seq)
-                    cut.discard(seq)
-                    continue
-                step.append((tok, len(tokens[seq]) + len(made[seq]) - 1, seq, True))
-            if not step:
-                break
-            rows = self._decode(step)
-        return [_whole_lines(t) if i in cut else t.split(stop)[0] for i, t in enumerate(texts)]
+                i = queue.pop()
+                toks = self.llm.tokenize(prompts[i].encode("utf-8"), add_bos=True, special=False)
+                if len(toks) > limit:  # keep BOS and the end (where the turn and "Facts:" are)
+                    toks = toks[:1] + toks[-(limit - 1):]
+                slots[seq] = _Slot(i, len(toks))
+                step += [(t, pos, seq, pos == len(toks) - 1) for pos, t in enumerate(toks)]
+            if step:
+                rows = self._decode(step)
+        return texts
 
     def close(self) -> None:
         """Free the batch, the context, the adapter, then the model (in that order)."""
@@ -151,6 +157,15 @@ class BatchedGreedy:
             self._lc.llama_adapter_lora_free(self._adapter)
             self._adapter = None
         self.llm.close()
+
+
+@dataclass
+class _Slot:
+    """A completion running in one sequence of the context."""
+
+    index: int  # which prompt
+    n_prompt: int  # its tokens
+    made: list[int] = field(default_factory=list)
 
 
 def _whole_lines(text: str) -> str:

@@ -45,6 +45,7 @@ _LINE = re.compile(r"^(?P<epi>~)?\s*(?P<attr>[^:\n]{1,60}?)\s*:\s*(?P<val>.+?)\s
 _NOT_ATTRIBUTES = {"my", "the", "a", "an", "i", "your", "our", "his", "her", "their"}
 _WH_QUESTION = re.compile(r"\b(?:who|what|what's|whats|where|which|whose|how|when)\b", re.IGNORECASE)
 
+
 @dataclass(frozen=True)
 class ExtractedFact:
     """One fact as stated in one user turn."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 from memory.secrets import contains_secret
-from memory.shapes import SINGLE_PEOPLE as _SINGLE_PEOPLE
 from memory.values import attribute_key
 
 __all__ = ["extract_rule_facts"]

@@ -46,8 +46,10 @@ _EMAIL_START = re.compile(
 _FORWARDED = re.compile(r"(?:forwarded message|original message|begin forwarded message)", re.IGNORECASE)
 # quotations: any quoted span, masked when it is someone speaking (a speech verb before it, or a first
 # person inside it); a quoted title ("The Midnight Owls") stays the user's words
-_QUOTES = [re.compile(p) for p in (r'"[^"]+?"', r"“[^”]+?”", r"«[^»]+?»", r"„[^“”]+?[“”]", r"‘[^’\n]+?’",
-                                   r"(?<![\w'’])'(?=[^'\n]*\s)[^'\n]+?'(?![\w])")]
+_QUOTES = [re.compile(p) for p in (r'"[^"]+?"', r"“[^”]+?”", r"«[^»]+?»", r"„[^“”]+?[“”]",
+                                   # single quotes may hold apostrophes between letters ('I'm moving to Perth')
+                                   r"‘(?:[^’\n]|(?<=\w)’(?=\w))+?’(?!\w)",
+                                   r"(?<![\w'’])'(?=[^\n]*\s)(?:[^'\n]|(?<=\w)'(?=\w))+?'(?!\w)")]
 _SPEECH = re.compile(r"\b(?:said|says|say|told|tells|wrote|writes|texted|asked|asks|goes|went|like|replied|"
                      r"yelled|shouted|announced|posted|added|quote)\b[\s,:]*$", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
