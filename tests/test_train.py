@@ -50,3 +50,6 @@ def test_prefix_cache_gives_the_same_loss(tiny_gemma):
     assert n1 == n2
     assert torch.allclose(plain, cached, atol=1e-5)
     assert torch.allclose(rows1, rows2, atol=1e-5)
+    means = [answer_loss(peft_model, [row])[0].item() for row in batch]
+    assert all(w >= m - 1e-6 for w, m in zip(rows1.tolist(), means))  # per row: its worst token,
+    assert any(w > m + 1e-3 for w, m in zip(rows1.tolist(), means))  # which is not the row's mean
