@@ -236,9 +236,11 @@ def natural_section(r: dict) -> list[str]:
 
 
 def load_detection(results_dir: Path = RESULTS) -> dict[str, dict]:
-    """`model`: detection.json (the shipped extractor); `compare`: detection-compare.json."""
+    """`model`: detection.json (the shipped extractor); `compare`: detection-compare.json; `check`: the
+    hand check of LoCoMo candidates (locomo-precision-check.json)."""
     out = {}
-    for key, name in (("model", "detection.json"), ("compare", "detection-compare.json")):
+    for key, name in (("model", "detection.json"), ("compare", "detection-compare.json"),
+                      ("check", "locomo-precision-check.json")):
         path = Path(results_dir) / name
         if path.exists():
             out[key] = json.loads(path.read_text())
@@ -261,10 +263,11 @@ def detection_section(d: dict[str, dict]) -> list[str]:
                 rows.append([label, f"{n['users']} users, {n['positives']} repeated facts", _pr(n),
                              f"{n['trap_promotions']} of {sum(n['traps_in_data'].values())}",
                              num(n["speed"]["user_turns_per_second"], 1)])
-        lo = run.get("locomo")
+        lo, check = run.get("locomo"), d.get("check")
         if lo:
+            precision = f"{num(check['precision'], 2)}¹" if check else "–"
             rows.append([f"LoCoMo {', '.join(lo['conversations'])} (held out)", f"{lo['gold_facts']} gold facts",
-                         f"– / {num(lo['recall'], 2)}", "–", num(lo["speed"]["user_turns_per_second"], 1)])
+                         f"{precision} / {num(lo['recall'], 2)}", "–", num(lo["speed"]["user_turns_per_second"], 1)])
         dv = run.get("devset")
         if dv:
             rows.append(["older dev set (regression)", f"{dv['positives']} facts", _pr(dv), "–",
@@ -275,6 +278,16 @@ def detection_section(d: dict[str, dict]) -> list[str]:
                   "said in ≥ 2 sessions; the cell counts traps that became a candidate.", "",
                   *table(["data", "size", "precision / recall", "traps promoted", "user turns/s"], rows), "",
                   f"*{main['date']}, {main['cpu_count']} cores; `{main['command'].strip()}`*", ""]
+        if lo and check:
+            lines += [f"¹ LoCoMo precision: {check['correct']} of {check['total']} sampled candidates judged correct by "
+                      "a reader of the conversations who did not build the extractor "
+                      f"(`bench/results/locomo-precision-check.json`); matched automatically to the gold facts, "
+                      f"{num(lo['candidates_matching_gold'], 2)} of the {lo['candidates']} candidates are.", ""]
+        lat = main.get("chat_latency")
+        if lat:
+            lines += [f"Chat first token (median of {lat['n']}): {lat['no_extractor_ms']:.0f} ms without the "
+                      f"extractor loaded, {lat['extractor_loaded_ms']:.0f} ms with it loaded, "
+                      f"{lat['while_extracting_ms']:.0f} ms while it extracts in another thread (2 cores shared).", ""]
     comp = d.get("compare")
     if comp:
         rows = []

@@ -127,6 +127,11 @@ def test_detection_tables_come_from_detection_json(report):
     assert "| natural test (never tuned on) | 12 users, 150 repeated facts | 0.90 / 0.60 | 1 of 15 | 3.4 |" in text
     assert "| LoCoMo 44 (held out) | 176 gold facts | – / 0.50 | – | 3.1 |" in text
     assert "| rules | 0.90 / 0.10 | 1 | 3.4 | – |" in text
+    main["runs"][0]["locomo"].update(candidates=100, candidates_matching_gold=0.4)
+    check = {"correct": 33, "total": 50, "precision": 0.66}
+    text = "\n".join(report.detection_section({"model": main, "check": check}))
+    assert "| LoCoMo 44 (held out) | 176 gold facts | 0.66¹ / 0.50 | – | 3.1 |" in text
+    assert "33 of 50 sampled candidates judged correct" in text
 
 
 def test_natural_end_to_end_table(report):

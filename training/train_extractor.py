@@ -180,7 +180,7 @@ def score(extractor, dev: list[dict]) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--steps", type=int, default=None, help="training steps (default: 2 epochs)")
+    ap.add_argument("--steps", type=int, default=None, help="training steps (default: --epochs over the data)")
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--lr", type=float, default=5e-4)
