@@ -64,7 +64,7 @@ class GateSettings(BaseModel):
     """Thresholds a candidate adapter must meet before it is published."""
 
     min_efficacy: float = 0.98  # trained questions answered right
-    min_recall: float = 0.85  # held-out questions (written by people, not the templates) answered right
+    min_recall: float = 0.80  # held-out questions (written by people, not the templates) answered right
     min_retention: float = 0.95  # earlier consolidated facts still right
     min_locality: float = 0.95  # unrelated bank answers unchanged
     min_knowledge: float = 0.98  # bank questions the base got right still right
