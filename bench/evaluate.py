@@ -340,6 +340,17 @@ def run_system(system: str, ask: Asker, engine, settings, memory, version, quest
     return out
 
 
+def run_systems(ask: Asker, engine, settings, memory, version, questions, k, min_score) -> dict[str, list[dict]]:
+    """Answer `questions` as every system; without an adapter C and D are A and B by construction."""
+    answers = {}
+    for s in SYSTEMS:
+        if s in ("C", "D") and version is None:
+            answers[s] = answers["A" if s == "C" else "B"]
+            continue
+        answers[s] = run_system(s, ask, engine, settings, memory, version, questions, k, min_score)
+    return answers
+
+
 def measure_latency(ask: Asker, engine, settings, memory, version, questions, k, min_score) -> dict:
     """First-token latency and decode rate, systems interleaved question by question.
 
@@ -578,13 +589,8 @@ def natural_part(args, cfg, engine, embedder) -> dict:
                             "detected": detected, "consolidated": consolidated} for q in f.get("questions", [])]
                 log(f"natural {path.stem}: {len(cands)} candidate(s); adapter {version.name if version else 'none'}"
                     f" ({report.reason if report else 'nothing to consolidate'}); {len(qs)} questions")
-                answers = {}
-                for s in SYSTEMS:
-                    if s in ("C", "D") and version is None:  # no adapter: identical to A / B by construction
-                        answers[s] = answers["A" if s == "C" else "B"]
-                        continue
-                    answers[s] = run_system(s, ask, engine, settings, memory, version, [q["question"] for q in qs],
-                                            RETRIEVAL_K, RETRIEVAL_MIN_SCORE)
+                answers = run_systems(ask, engine, settings, memory, version, [q["question"] for q in qs],
+                                      RETRIEVAL_K, RETRIEVAL_MIN_SCORE)
                 for s in SYSTEMS:
                     scored[s] += [{**q, "correct": answers_with(r["answer"], q["value"])} for q, r in zip(qs, answers[s])]
                 per_user.append({"user": path.stem, "turns": len(turns), "candidates": len(cands),
@@ -713,13 +719,8 @@ def locomo_part(args, cfg, engine, embedder, k: int, min_score: float) -> dict:
                         items.append(x)
                 log(f"locomo {path.stem}: {len(turns)} turns, {len(cands)} cross-session fact(s), "
                     f"{len(items)} QA items; adapter: {version.name if version else 'none'}")
-                answers = {}
-                for s in SYSTEMS:
-                    if s in ("C", "D") and version is None:  # no adapter: identical to A / B by construction
-                        answers[s] = answers["A" if s == "C" else "B"]
-                        continue
-                    answers[s] = run_system(s, ask, engine, settings, memory, version,
-                                            [x["question"] for x in items], k, min_score)
+                answers = run_systems(ask, engine, settings, memory, version, [x["question"] for x in items],
+                                      k, min_score)
                 for s in SYSTEMS:
                     all_scores[s] += [score_locomo(x, r["answer"]) for x, r in zip(items, answers[s])]
                 convs.append({"conversation": path.stem, "turns": len(turns), "cross_session_facts": len(cands),

@@ -12,6 +12,7 @@ import re
 
 from memory.secrets import contains_secret
 from memory.values import attribute_key
+from memory.voice import QUESTION_WORDS
 
 __all__ = ["extract_rule_facts"]
 
@@ -543,12 +544,7 @@ _CLAUSE_SPLIT = re.compile(
     r"he|she|it|it's|you|there|that|which|who|so|and|but)\b)",
     re.IGNORECASE,
 )
-_QUESTION_START = re.compile(
-    r"^(?:who|what|when|where|why|how|which|whose|do|does|did|is|are|was|were|can|could|"
-    r"would|will|should|shall|may|might|have|has|had|am|isn't|aren't|don't|doesn't|didn't|"
-    r"won't|wouldn't|couldn't|shouldn't)\b",
-    re.IGNORECASE,
-)
+_QUESTION_START = re.compile(rf"^(?:{QUESTION_WORDS})\b", re.IGNORECASE)
 
 
 def _clauses(text: str):

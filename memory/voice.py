@@ -53,11 +53,10 @@ _QUOTES = [re.compile(p) for p in (r'"[^"]+?"', r"“[^”]+?”", r"«[^»]+?»
 _SPEECH = re.compile(r"\b(?:said|says|say|told|tells|wrote|writes|texted|asked|asks|goes|went|like|replied|"
                      r"yelled|shouted|announced|posted|added|quote)\b[\s,:]*$", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
-_QUESTION_START = re.compile(
-    r"^\W*(?:who|what|when|where|why|how|which|whose|do|does|did|is|are|was|were|can|could|would|will|should|"
-    r"shall|may|might|have|has|had|am|isn't|aren't|don't|doesn't|didn't|won't|wouldn't|couldn't|shouldn't)\b",
-    re.IGNORECASE,
-)
+QUESTION_WORDS = (r"who|what|when|where|why|how|which|whose|do|does|did|is|are|was|were|can|could|would|will|"
+                  r"should|shall|may|might|have|has|had|am|isn't|aren't|don't|doesn't|didn't|won't|wouldn't|"
+                  r"couldn't|shouldn't")  # a sentence starting with one of these asks
+_QUESTION_START = re.compile(rf"^\W*(?:{QUESTION_WORDS})\b", re.IGNORECASE)
 # a statement with a question tagged on: "…, how about you?", "… - you?", "…, right?"
 _TAIL_QUESTION = re.compile(
     r"^(.+?)\s*(?:[,;—–]|\s-)\s*(?:(?:and|but|so|what|how)\s+)?(?:about\s+)?(?:you|u|ya|yours|wbu|hbu|right|ok|"
