@@ -13,6 +13,7 @@ from typing import List, Optional
 import typer
 from typer.core import TyperGroup
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from config import UserError, load_settings
@@ -24,7 +25,7 @@ class _Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except UserError as e:
-            err.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
+            err.print(f"[red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
 
@@ -94,10 +95,10 @@ def _answer(backend, private, question: str, retrieval: bool, max_tokens) -> tup
     if private is None:
         meta, pieces = backend.chat(question, retrieval=retrieval, remember=False, max_tokens=max_tokens)
         return "".join(pieces).strip(), meta["adapter"]
-    from agent.operations import context_text
+    from agent.operations import recalled_texts
     from agent.runtime import adapter_label
 
-    context = context_text(backend.recall(question)) if retrieval else None
+    context = recalled_texts(backend.recall(question)) if retrieval else ()
     return private.answer(question, context=context, max_tokens=max_tokens), adapter_label(private)
 
 

@@ -7,18 +7,21 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from config import UserError, load_settings
 
 console = Console()
 _MAX_LISTED = 10
+_SURROGATE = re.compile("[\ud800-\udfff]")  # what json.loads makes of an unpaired "\ud800"
 
 
 def _read_lines(file: str) -> list[str]:
@@ -39,24 +42,37 @@ def _read_lines(file: str) -> list[str]:
 
 def parse_jsonl(lines: list[str]) -> tuple[list[dict], list[tuple[int, str]]]:
     """(valid turns, [(line number, reason)]) — blank lines are ignored."""
-    from memory.core import validate_turn
-
     turns, bad = [], []
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            bad.append((n, f"invalid JSON ({e.msg})"))
-            continue
-        try:
-            t = validate_turn(obj)
+            turns.append(_parse_turn(line))
         except ValueError as e:
             bad.append((n, str(e)))
-            continue
-        turns.append({"session": t.session, "role": t.role, "content": t.content, "time": t.time})
     return turns, bad
+
+
+def _parse_turn(line: str) -> dict:
+    """The turn on one JSONL line; ValueError with a short reason when it is not one."""
+    from memory.core import validate_turn
+
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"invalid JSON ({e.msg})") from None
+    except RecursionError:
+        raise ValueError("invalid JSON (nested too deeply)") from None
+    except ValueError as e:  # a number of more than 4300 digits
+        raise ValueError(f"invalid JSON ({str(e).split(';')[0]})") from None
+    t = validate_turn(obj)
+    turn = {"session": t.session, "role": t.role, "content": t.content, "time": t.time}
+    for key in ("session", "content"):
+        surrogate = _SURROGATE.search(turn[key])
+        if surrogate:
+            raise ValueError(f"'{key}' holds a lone surrogate (\\u{ord(surrogate[0]):04x}), "
+                             "which is not text: UTF-8 cannot store it")
+    return turn
 
 
 def _describe_bad(bad: list[tuple[int, str]]) -> str:
@@ -140,7 +156,9 @@ def facts(
     for f in found:
         st = f["status"] + (f" → {f['superseded_by']}" if f["superseded_by"] else "")
         c = colors.get(f["status"])
-        table.add_row(f["id"], f["text"], f"[{c}]{st}[/]" if c else st, str(len(f["sessions"])),
+        if f["status"] == "rejected" and f.get("note"):
+            st += f": {f['note'].removeprefix('refused at the write path: ')}"
+        table.add_row(f["id"], escape(f["text"]), f"[{c}]{escape(st)}[/]" if c else escape(st), str(len(f["sessions"])),
                       f["last_seen"][:16].replace("T", " "))
     console.print(table)
 
@@ -155,7 +173,7 @@ def forget(
     if as_json:
         print(json.dumps(f, ensure_ascii=False))
         return
-    console.print(f"Forgot {f['id']}: {f['text']} ({len(f['turns'])} turn(s) removed from retrieval)",
+    console.print(f"Forgot {f['id']}: {escape(f['text'])} ({len(f['turns'])} turn(s) removed from retrieval)",
                   highlight=False)
 
 
@@ -177,7 +195,7 @@ def search(
     for col in ("score", "session", "role", "text"):
         table.add_column(col)
     for h in hits:
-        table.add_row(f"{h['score']:.3f}", h["session"], h["role"], h["text"])
+        table.add_row(f"{h['score']:.3f}", escape(h["session"]), h["role"], escape(h["text"]))
     console.print(table)
 
 

@@ -10,13 +10,14 @@ ms) and announced on one dim line.
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from agent.operations import context_text  # noqa: F401 - re-exported for bench/
 from config import Settings, UserError
 
 HELP = """Commands:
@@ -98,7 +99,7 @@ class ChatSession:
         try:
             self._command(cmd, arg)
         except UserError as e:
-            self.console.print(f"[red]{e}[/]")
+            self.console.print(f"[red]{escape(str(e))}[/]")
         return True
 
     def _command(self, cmd: str, arg: str) -> None:
@@ -112,14 +113,14 @@ class ChatSession:
         elif cmd == "/facts":
             table = Table("id", "fact", "sessions", "status")
             for f in self.backend.facts(["observed", "candidate", "consolidated"]):
-                table.add_row(f["id"], f["text"], str(len(f["sessions"])), f["status"])
+                table.add_row(f["id"], escape(f["text"]), str(len(f["sessions"])), f["status"])
             self.console.print(table if table.rows else "[dim]no facts yet[/]")
         elif cmd == "/forget":
             if not arg:
                 self.console.print("[red]usage: /forget ID|TEXT[/]")
             else:
                 f = self.backend.forget(arg)
-                self.console.print(f"forgot {f['id']}: {f['text']}")
+                self.console.print(f"forgot {f['id']}: {escape(f['text'])}")
         elif cmd == "/consolidate":
             self.consolidate()
         elif cmd == "/status":
@@ -145,6 +146,9 @@ def run_repl(settings: Settings, console: Console | None = None, session: str | 
 
     console = console or Console()
     backend = get_backend(settings)
+    # Ctrl-C must stop an answer even when SIGINT came ignored from the parent (a background
+    # job, CI, a supervisor): install Python's handler for the session, put the old one back after.
+    previous_sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if backend.via == "local":
             backend.memory  # take the store's owner lock now: fail before the prompt, not after
@@ -176,7 +180,9 @@ def run_repl(settings: Settings, console: Console | None = None, session: str | 
             try:
                 chat.respond(line)
             except UserError as e:
-                console.print(f"\n[red]error:[/] {e}")
+                console.print(f"\n[red]error:[/] {escape(str(e))}")
     finally:
         backend.close()
+        if previous_sigint is not None:  # None: set outside Python, cannot be put back
+            signal.signal(signal.SIGINT, previous_sigint)
     console.print("[dim]bye[/]")

@@ -7,26 +7,38 @@ defaults. `AGENT_HOME` is the data directory, `AGENT_CACHE` the cache for derive
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
+from config.errors import UserError
+
 APP_NAME = "hippo-agent"
+ENV_PREFIX = "AGENT_"
 
 
 def default_home() -> Path:
     """Data directory: `$AGENT_HOME`, else the platform's user data dir."""
     env = os.environ.get("AGENT_HOME")
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def config_path(home: str | Path | None = None) -> Path:
+    """`<home>/config.toml`; the default home when `home` is not given."""
+    return (Path(home).expanduser() if home else default_home()) / "config.toml"
 
 
 def default_cache() -> Path:
@@ -111,7 +123,7 @@ class Settings(BaseSettings):
     """Effective settings of hippo-agent."""
 
     model_config = SettingsConfigDict(
-        env_prefix="AGENT_",
+        env_prefix=ENV_PREFIX,
         env_nested_delimiter="__",
         extra="ignore",
     )
@@ -137,14 +149,95 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=default_home() / "config.toml")
-        return (init_settings, env_settings, toml)
+        home = init_settings.init_kwargs.get("home")  # else $AGENT_HOME or the platform's dir
+        return (init_settings, env_settings, _ConfigFile(settings_cls, toml_file=config_path(home)))
 
     @property
     def config_file(self) -> Path:
-        return self.home / "config.toml"
+        return config_path(self.home)
+
+
+class _ConfigFile(TomlConfigSettingsSource):
+    """config.toml; a file that is not TOML or cannot be read is a UserError naming it."""
+
+    def _read_file(self, file_path: Path) -> dict[str, Any]:
+        try:
+            return super()._read_file(file_path)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise UserError(f"{file_path}: invalid TOML: {e}") from None
+        except OSError as e:
+            raise UserError(f"{file_path}: cannot read it: {e.strerror or e}") from None
 
 
 def load_settings(**overrides) -> Settings:
-    """Read the settings afresh (environment and config file are read at every call)."""
-    return Settings(**overrides)
+    """Read the settings afresh (environment and config file are read at every call).
+
+    A bad value is a UserError naming where it came from and what was expected."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        raise UserError("; ".join(_describe(err, overrides) for err in e.errors())) from None
+    except SettingsError as e:  # an environment variable that should hold JSON (a list, a table)
+        raise UserError(_describe_unparsable(e)) from None
+
+
+# pydantic error type → what the value should have been
+_EXPECTED = {
+    "int_parsing": "an integer", "int_type": "an integer", "int_from_float": "an integer",
+    "float_parsing": "a number", "float_type": "a number",
+    "bool_parsing": "true or false", "bool_type": "true or false",
+    "string_type": "a string", "path_type": "a path", "list_type": "a list",
+    "model_type": "a table", "dict_type": "a table",
+    "greater_than": "a number > {gt}", "greater_than_equal": "a number >= {ge}",
+    "less_than": "a number < {lt}", "less_than_equal": "a number <= {le}",
+    "literal_error": "one of {expected}", "string_pattern_mismatch": "a string matching {pattern}",
+}
+
+
+def _describe(error: dict, overrides: dict) -> str:
+    """'<source>: <key>: expected …, got …' for one pydantic error."""
+    loc = error["loc"]
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+    template = _EXPECTED.get(error["type"])
+    problem = f"expected {template.format(**error.get('ctx', {}))}" if template else error["msg"]
+    return f"{_source(loc, overrides)}: {key}: {problem}, got {error['input']!r}"
+
+
+def _source(loc: tuple, overrides: dict) -> str:
+    """Where the value at `loc` came from, by precedence: an argument, the environment
+    variable that set it (`AGENT_MODEL__N_CTX`, or `AGENT_MODEL` holding JSON), the config file."""
+    names = [part for part in loc if isinstance(part, str)]
+    if _holds(overrides, names):
+        return "argument"
+    set_vars = {var.upper(): var for var in os.environ}  # env names are case-insensitive here
+    for n in range(len(names), 0, -1):
+        var = ENV_PREFIX + "__".join(names[:n]).upper()
+        if var in set_vars:
+            return set_vars[var]
+    return str(config_path(overrides.get("home")))
+
+
+def _holds(mapping: Any, names: list[str]) -> bool:
+    """Whether `mapping[names[0]][names[1]]…` exists."""
+    for name in names:
+        if not isinstance(mapping, dict) or name not in mapping:
+            return False
+        mapping = mapping[name]
+    return True
+
+
+def _describe_unparsable(error: SettingsError) -> str:
+    """pydantic-settings says only 'error parsing value for field "model"': name the variables."""
+    field = re.search(r'field "(\w+)"', str(error))
+    prefix = ENV_PREFIX + (field[1].upper() if field else "")
+    names = sorted(var for var, value in os.environ.items()
+                   if var.upper().startswith(prefix) and not _is_json(value)) or [prefix]
+    return f"{', '.join(names)}: expected JSON for a list or a table ({error.__cause__ or error})"
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True

@@ -41,6 +41,8 @@ class AdapterHeader:
 def read_adapter_header(path: str | Path) -> AdapterHeader:
     """Parse and check an adapter file. Raises UserError if missing, corrupt or not a LoRA."""
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a directory, expected a .gguf LoRA file")
     if not path.is_file():
         raise UserError(f"adapter file not found: {path}")
     try:

@@ -42,6 +42,12 @@ def test_ask_missing_adapter_one_line_error(fake_engine):
     assert result.output.strip().splitlines() == ["error: adapter file not found: /nonexistent.gguf"]
 
 
+def test_ask_adapter_directory_one_line_error(fake_engine, tmp_path):
+    result = runner.invoke(app, ["ask", "--adapter", str(tmp_path), "x"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"error: {tmp_path} is a directory, expected a .gguf LoRA file"]
+
+
 def test_ask_random_bytes_adapter(fake_engine, tmp_path):
     bad = tmp_path / "random.gguf"
     bad.write_bytes(bytes(range(256)) * 40)

@@ -10,38 +10,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from agent.memory_cli import register
-from config import UserError
+from agent.cli import app
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def make_app() -> typer.Typer:
-    """A tiny app like agent.cli: UserError -> one line on stderr, exit 1."""
-    from typer.core import TyperGroup
-
-    class Group(TyperGroup):
-        def invoke(self, ctx):
-            try:
-                return super().invoke(ctx)
-            except UserError as e:
-                typer.echo(f"error: {e}", err=True)
-                raise typer.Exit(1) from None
-
-    app = typer.Typer(cls=Group, add_completion=False, pretty_exceptions_enable=False)
-    register(app)
-    return app
-
-
-APP = make_app()
 runner = CliRunner()
 
 
 def cli(*args, input=None):
-    return runner.invoke(APP, list(args), input=input)
+    return runner.invoke(app, list(args), input=input)
 
 
 def line(session, role, content, time=None):
@@ -100,6 +78,33 @@ def test_import_skip_bad(tmp_path):
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert out["turns_imported"] == 4 and out["skipped"] == 1 and out["skipped_lines"] == [3]
+
+
+@pytest.mark.parametrize(("bad", "reason"), [
+    ("[" * 100000, "invalid JSON (nested too deeply)"),
+    ('{"session": "s", "role": "user", "content": "a\\ud800b"}',
+     "'content' holds a lone surrogate (\\ud800), which is not text: UTF-8 cannot store it"),
+    ('{"session": "\\udfff", "role": "user", "content": "hi"}',
+     "'session' holds a lone surrogate (\\udfff), which is not text: UTF-8 cannot store it"),
+    ("1" * 5000, "invalid JSON (Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits)"),
+], ids=["deeply-nested", "lone-surrogate-content", "lone-surrogate-session", "5000-digits"])
+def test_import_hostile_line_is_one_error_line_or_skipped(tmp_path, bad, reason):
+    path = write(tmp_path, GOOD[:1] + [bad] + GOOD[1:])
+    r = cli("import", str(path))
+    assert r.exit_code == 1
+    expected = f"error: {path}: 1 malformed line(s), nothing imported (use --skip-bad to import the rest): line 2: {reason}"
+    assert r.output.splitlines() == [expected]
+    r = cli("import", str(path), "--skip-bad", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["turns_imported"] == 4 and out["skipped_lines"] == [2]
+
+
+def test_surrogate_pairs_are_text(tmp_path):
+    pair = '{"session": "s1", "role": "user", "content": "I love \\ud83d\\ude00 and cats."}'  # one emoji
+    r = cli("import", str(write(tmp_path, [pair])), "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["turns_imported"] == 1
 
 
 def test_import_stdin_and_missing_file(tmp_path):
@@ -182,12 +187,3 @@ def test_second_process_gets_clear_lock_error(tmp_path):
         holder.stdin.flush()
         holder.wait(timeout=60)
     assert cli("facts").exit_code == 0  # released on close
-
-
-def test_agent_cli_has_memory_commands():
-    pytest.importorskip("agent.cli")
-    from agent.cli import app
-
-    r = runner.invoke(app, ["--help"])
-    for cmd in ("import", "facts", "forget", "memory"):
-        assert cmd in r.stdout

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import signal
 
 from typer.testing import CliRunner
 
@@ -65,3 +66,22 @@ def test_new_adapter_is_picked_up_between_turns(fake_engine, agent_home, tiny_ge
     chat_.respond("hello again")
     assert "adapter removed" in console.export_text()
     backend.close()
+
+
+def test_session_has_its_own_ctrl_c_handler_and_restores_the_old_one(fake_engine, monkeypatch):
+    """Even where SIGINT came ignored (a background job), Ctrl-C raises KeyboardInterrupt in a session."""
+    during = []
+    stream = fake_engine.stream_answer
+
+    def noting_the_handler(*args, **kwargs):
+        during.append(signal.getsignal(signal.SIGINT))
+        return stream(*args, **kwargs)
+
+    monkeypatch.setattr(fake_engine, "stream_answer", noting_the_handler)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert chat("hello").exit_code == 0
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert during == [signal.default_int_handler]

@@ -1,17 +1,20 @@
 """`agent chat` in a pseudo-terminal, in-process (no daemon), as a person types it.
 
-Real llama.cpp and MiniLM; no training. The daemon-backed REPL is in test_daemon_e2e.py.
+The slow test uses real llama.cpp and MiniLM (no training); the fast one a fake engine.
+The daemon-backed REPL is in test_daemon_e2e.py.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from pathlib import Path
 
 import pytest
 
 pexpect = pytest.importorskip("pexpect")
-pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parent.parent
 
 
 def spawn(*args: str):
@@ -25,6 +28,7 @@ def turn(repl, text: str) -> str:
     return repl.before
 
 
+@pytest.mark.slow
 def test_repl_remembers_streams_and_obeys_commands():
     repl = spawn("--session", "monday")
     try:
@@ -68,6 +72,48 @@ def test_repl_remembers_streams_and_obeys_commands():
         turn(repl, "Pepper, my dog, chased a seagull today.")
         assert "candidate" in turn(repl, "/facts")
         repl.sendeof()  # Ctrl-D leaves too
+        repl.expect_exact("bye")
+        repl.expect(pexpect.EOF)
+    finally:
+        repl.close(force=True)
+
+
+ENDLESS_CHAT = """
+import itertools, signal, sys, time
+import agent.runtime
+from agent.cli import main
+from tests.fake_engine import FakeEngine
+
+class Endless(FakeEngine):  # an answer only Ctrl-C ends
+    def stream_answer(self, question, history=(), context=None, max_tokens=None):
+        for n in itertools.count():
+            time.sleep(0.02)
+            yield f" {n}"
+
+agent.runtime.open_engine = lambda settings, adapter=None, use_registry=True: Endless()
+print("SIGINT ignored at start:", signal.getsignal(signal.SIGINT) is signal.SIG_IGN, flush=True)
+sys.argv = ["agent", "chat"]
+main()
+"""
+
+
+def test_ctrl_c_stops_an_answer_when_sigint_came_ignored():
+    """Started as a background job (CI, a supervisor) the REPL inherits SIGINT ignored."""
+    repl = pexpect.spawn(sys.executable, ["-c", ENDLESS_CHAT], cwd=str(REPO), encoding="utf-8", timeout=60,
+                         env=dict(os.environ, COLUMNS="200", TERM="dumb", NO_COLOR="1"), dimensions=(50, 200),
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        repl.expect_exact("SIGINT ignored at start: True")
+        repl.expect_exact("you> ")
+        repl.sendline("Count for ever.")
+        repl.expect(r"agent> 0 1 2 ")
+        repl.sendintr()
+        repl.expect_exact("(stopped)", timeout=10)
+        repl.expect_exact("you> ")
+        repl.sendintr()  # at the prompt: the session goes on
+        repl.expect_exact("type /exit to leave")
+        repl.expect_exact("you> ")
+        repl.sendline("/exit")
         repl.expect_exact("bye")
         repl.expect(pexpect.EOF)
     finally:

@@ -25,14 +25,21 @@ def test_answer_loss_equals_masked_full_loss(tiny_gemma):
     assert torch.allclose(ours, full, atol=1e-5)
 
 
+def base_weights(model) -> dict:
+    """A model's own weights under their original names, with any LoRA layers left out."""
+    return {k.replace(".base_layer", ""): v for k, v in model.state_dict().items() if "lora_" not in k}
+
+
 def test_training_learns_and_leaves_base_untouched(tiny_gemma):
     model, tok = tiny_gemma
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    base = copy.deepcopy(model)
+    base = copy.deepcopy(model)  # the fixture is shared by other tests: train a copy
+    before = {k: v.clone() for k, v in base.state_dict().items()}
     examples = [Example("What is my dog's name?", "Pepper."), Example("Who is Pepper?", "Your dog.")]
     result = train_lora(base, tok, PromptFormat(), examples, LoraTrainConfig(rank=8, alpha=16, steps=60, learning_rate=1e-2))
     assert result.losses[-1] < 0.5 * result.losses[0]
-    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    after = base_weights(result.model.get_base_model())  # the model that was trained
+    assert after.keys() == before.keys()
+    assert all(torch.equal(before[k], v) for k, v in after.items())
     trainable = [n for n, p in result.model.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n for n in trainable)
 
