@@ -84,7 +84,7 @@ class LocalBackend:
              remember: bool = True, max_tokens: int | None = None) -> tuple[dict, Iterator[str]]:
         """(adapter info, streamed answer); the turns are remembered once the stream ends."""
         version, n = self.sync_adapter()
-        context = ops.context_text(self.recall(question, session)) if retrieval else None
+        context = ops.recalled_texts(self.recall(question, session)) if retrieval else ()
         memory = self.memory if remember else None
         pieces = ops.answer_and_remember(self.engine, memory, question, history, context, max_tokens,
                                          session if remember else None, memory.detect if memory else None)

@@ -95,9 +95,7 @@ def adapters_rollback(version: str) -> None:
     """Make an earlier version live again (the ledger is not changed)."""
     from consolidation.registry import Registry
 
-    reg = Registry(load_settings().home)
-    v = reg.get(version)
-    reg.set_current(v)
+    v = Registry(load_settings().home).rollback(version)
     console.print(f"current adapter is now {v.name}")
 
 

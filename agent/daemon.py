@@ -33,6 +33,7 @@ from agent import operations as ops
 from agent.client import daemon_dir, info_path, read_info, token_path
 from config import Settings, UserError
 from config.atomic import atomic_write_json, atomic_write_text
+from config.private import secure_home
 
 log = logging.getLogger("hippo.daemon")
 
@@ -188,6 +189,7 @@ def ensure_token(home: Path) -> str:
 
 def setup_logging(home: Path, foreground: bool) -> Path:
     """Log to `$AGENT_HOME/logs/daemon.log` (rotated), and to stderr in the foreground."""
+    secure_home(home)  # the log is private from its first line
     path = home / "logs" / "daemon.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger("hippo")
@@ -363,9 +365,9 @@ class Daemon:
              remember: bool, max_tokens: int | None) -> Iterator[str]:
         """Stream the answer; afterwards remember both turns and queue detection."""
         self.touch()
-        context = None
+        context: tuple[str, ...] = ()
         if retrieval:
-            context = ops.context_text(ops.recall(self.memory, question, exclude_session=session))
+            context = ops.recalled_texts(ops.recall(self.memory, question, exclude_session=session))
 
         def after() -> None:
             if remember:

@@ -24,6 +24,8 @@ from consolidation.gguf_header import read_gguf_header
 from consolidation.prompt import Message, PromptFormat, choose_format
 from memory.batched import quiet_llama_logs
 
+MAX_RECALLED_CHARS = 600  # a recalled turn longer than this goes into the prompt cut
+
 
 @dataclass(frozen=True)
 class ActiveAdapter:
@@ -197,8 +199,37 @@ class Engine:
             self._llama_cpp.llama_memory_clear(mem, False)
 
     # ---- generation -----------------------------------------------------------------------
-    def stream(self, prompt: str, max_tokens: int | None = None, stop: Sequence[str] | None = None) -> Iterator[str]:
-        """Greedy completion of `prompt`, yielded piece by piece. Holds the lock throughout."""
+    def tokens(self, prompt: str) -> list[int]:
+        """A rendered prompt as tokens. A plain prompt gets no control tokens at all; a chat prompt
+        only those its template wrote (the format neutralised every text it put in)."""
+        return self.llm.tokenize(prompt.encode(), add_bos=True, special=self.format.style == "chat")
+
+    def prompt(self, question: str, history: Sequence[Message] = (), context: Sequence[str] = (),
+               max_tokens: int | None = None) -> list[int]:
+        """The prompt for `question`, fitted to the context window with room for the answer: each
+        recalled turn is cut to MAX_RECALLED_CHARS, then recalled turns (least relevant first) and
+        the oldest history are dropped until it fits; an overlong question keeps its start and end."""
+        room = self.settings.n_ctx - (max_tokens or self.settings.max_tokens)
+        context = [c if len(c) <= MAX_RECALLED_CHARS else c[:MAX_RECALLED_CHARS] + " …" for c in context]
+        history = list(history)
+        while True:
+            tokens = self.tokens(self.format.render(question, history, context))
+            if len(tokens) <= room:
+                return tokens
+            if context:
+                context.pop()
+            elif history:
+                history = history[2:]
+            else:
+                q = self.llm.tokenize(question.encode(), add_bos=False, special=False)
+                keep = (room - (len(tokens) - len(q))) // 2 - 8
+                if keep < 8:
+                    raise UserError(f"model.n_ctx ({self.settings.n_ctx}) is too small for a prompt")
+                text = self.llm.detokenize
+                question = (text(q[:keep]) + " … ".encode() + text(q[-keep:])).decode(errors="ignore")
+
+    def stream(self, prompt: list[int], max_tokens: int | None = None, stop: Sequence[str] | None = None) -> Iterator[str]:
+        """Greedy completion of the `prompt` tokens, yielded piece by piece. Holds the lock throughout."""
         with self._lock:
             chunks = self.llm.create_completion(
                 prompt, max_tokens=max_tokens or self.settings.max_tokens,
@@ -213,21 +244,17 @@ class Engine:
             finally:
                 chunks.close()
 
-    def complete(self, prompt: str, max_tokens: int | None = None, stop: Sequence[str] | None = None) -> str:
-        """Greedy completion of `prompt` as one string."""
-        return "".join(self.stream(prompt, max_tokens, stop))
-
-    def answer(self, question: str, history: Sequence[Message] = (), context: str | None = None,
+    def answer(self, question: str, history: Sequence[Message] = (), context: Sequence[str] = (),
                max_tokens: int | None = None) -> str:
         """The model's answer to `question` in the engine's prompt format (greedy)."""
         return "".join(self.stream_answer(question, history, context, max_tokens)).strip()
 
-    def stream_answer(self, question: str, history: Sequence[Message] = (), context: str | None = None,
+    def stream_answer(self, question: str, history: Sequence[Message] = (), context: Sequence[str] = (),
                       max_tokens: int | None = None) -> Iterator[str]:
         """Like `answer`, streamed; the scope gate decides whether the adapter answers."""
         with self._lock:
             self.route(question)
-            yield from self.stream(self.format.render(question, history, context), max_tokens)
+            yield from self.stream(self.prompt(question, history, context, max_tokens), max_tokens)
 
     def close(self) -> None:
         with self._lock:

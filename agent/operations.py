@@ -6,11 +6,13 @@ Each function takes the memory and returns plain JSON-ready data, so the same co
 
 from __future__ import annotations
 
+from memory.secrets import redact
+
 RETRIEVAL_K = 3  # recalled turns per question
 RETRIEVAL_MIN_SCORE = 0.35  # cosine; below it a turn is not about the question
 
 FACT_KEYS = ("id", "text", "attribute", "value", "sessions", "status", "first_seen", "last_seen",
-             "subject", "superseded_by", "turns")
+             "subject", "superseded_by", "turns", "note")
 
 
 def fact_json(fact) -> dict:
@@ -54,18 +56,20 @@ def recall(mem, question: str, exclude_session: str | None = None) -> list[dict]
     return [h.to_dict() for h in mem.recall(question, RETRIEVAL_K, RETRIEVAL_MIN_SCORE, exclude_session)]
 
 
-def context_text(hits) -> str | None:
-    """Recalled turns (dicts or `memory.Hit`s) as the prompt's context block, or None."""
-    return "\n".join(f"- {h['text'] if isinstance(h, dict) else h.text}" for h in hits) or None
+def recalled_texts(hits) -> tuple[str, ...]:
+    """The texts of recalled turns (dicts or `memory.Hit`s), as the prompt's context takes them."""
+    return tuple(h["text"] if isinstance(h, dict) else h.text for h in hits)
 
 
-def answer_and_remember(engine, memory, question: str, history, context: str | None, max_tokens: int | None,
+def answer_and_remember(engine, memory, question: str, history, context, max_tokens: int | None,
                         session: str | None = None, after=None):
     """Stream the answer (leading blanks trimmed). When it ends or is stopped, remember both
-    turns under `session` (None: remember nothing) and then call `after()`."""
+    turns under `session` (None: remember nothing) and then call `after()`. Secrets said earlier
+    in the conversation are redacted from the history, as they are from memory."""
     out: list[str] = []
+    history = [(role, redact(text)) for role, text in history]
     try:
-        for piece in engine.stream_answer(question, list(history), context, max_tokens):
+        for piece in engine.stream_answer(question, history, context, max_tokens):
             if not out:
                 piece = piece.lstrip()
                 if not piece:

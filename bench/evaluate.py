@@ -52,10 +52,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from agent.engine import Engine  # noqa: E402
-try:  # the chat's retrieval defaults and context block (moved from agent.repl to agent.operations)
-    from agent.operations import RETRIEVAL_K, RETRIEVAL_MIN_SCORE, context_text  # noqa: E402
-except ImportError:  # pragma: no cover - older layout
-    from agent.repl import RETRIEVAL_K, RETRIEVAL_MIN_SCORE, context_text  # noqa: E402
+from agent.operations import RETRIEVAL_K, RETRIEVAL_MIN_SCORE, recalled_texts  # noqa: E402
 from config import load_settings  # noqa: E402
 from config.models import resolve_model_path  # noqa: E402
 from consolidation import pipeline  # noqa: E402
@@ -188,11 +185,10 @@ class Asker:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def prompt_tokens(self, question: str, context: str | None) -> int:
-        prompt = self.engine.format.render(question, (), context)
-        return len(self.engine.llm.tokenize(prompt.encode(), add_bos=True, special=True))
+    def prompt_tokens(self, question: str, context: tuple[str, ...]) -> int:
+        return len(self.engine.prompt(question, (), context))
 
-    def __call__(self, question: str, context: str | None = None, t_start: float | None = None) -> dict:
+    def __call__(self, question: str, context: tuple[str, ...] = (), t_start: float | None = None) -> dict:
         t0 = t_start if t_start is not None else time.perf_counter()
         pieces, t_first = [], None
         for piece in self.engine.stream_answer(question, (), context):
@@ -320,7 +316,7 @@ def consolidate_keeping_candidate(settings, memory, engine, keep: Path):
 def retrieve(memory: Memory, question: str, k: int, min_score: float, include_consolidated: bool):
     t0 = time.perf_counter()
     hits = memory.recall(question, k, min_score, include_consolidated=include_consolidated)
-    return context_text(hits), (time.perf_counter() - t0) * 1000, t0
+    return recalled_texts(hits), (time.perf_counter() - t0) * 1000, t0
 
 
 def run_system(system: str, ask: Asker, engine, settings, memory, version, questions, k, min_score) -> list[dict]:
@@ -331,7 +327,7 @@ def run_system(system: str, ask: Asker, engine, settings, memory, version, quest
         engine.set_adapter(None)
     out = []
     for q in questions:
-        context, ret_ms, t0 = None, None, None
+        context, ret_ms, t0 = (), None, None
         if system in ("B", "D"):
             context, ret_ms, t0 = retrieve(memory, q, k, min_score, include_consolidated=(system == "B"))
         rec = ask(q, context, t_start=t0)
@@ -366,7 +362,7 @@ def measure_latency(ask: Asker, engine, settings, memory, version, questions, k,
                     apply_version(engine, settings, version)
             else:
                 engine.set_adapter(None)
-            context, ret_ms, t0 = None, None, None
+            context, ret_ms, t0 = (), None, None
             engine._clear_cache()  # cold prompt for every system (bench only)
             if s in ("B", "D"):
                 context, ret_ms, t0 = retrieve(memory, q, k, min_score, include_consolidated=(s == "B"))

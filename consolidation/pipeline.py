@@ -18,6 +18,7 @@ from typing import Callable
 
 from config import Settings
 from config.atomic import atomic_write_json
+from consolidation.erase import erase_values
 from consolidation.bank import cached_answers, cached_value, distill_prompts, locality_bank, reference_text
 from consolidation.gate import evaluate
 from consolidation.live import apply_version, embedder_for
@@ -227,6 +228,7 @@ def consolidate(settings: Settings, memory, engine, progress: Progress | None = 
         registry.set_current(None)
         engine.set_adapter(None)
         memory.mark_unlearned([f.id for f in unlearn])
+        erase_values(settings.home, [f for f in unlearn if f.status == "forgotten"])
         return ConsolidationReport(None, True, [], seconds={"total": time.perf_counter() - t_start},
                                    reason="no facts left: adapter removed", unlearned=[f.id for f in unlearn])
 
@@ -250,6 +252,8 @@ def consolidate(settings: Settings, memory, engine, progress: Progress | None = 
         report.reason = "gate failed: " + "; ".join(cand.gate.failures)
     report.seconds["total"] = time.perf_counter() - t_start
     _record(settings, report, cand.gate.details)
+    if cand.gate.passed:  # the weights no longer hold them: forgotten values leave every record
+        erase_values(settings.home, [f for f in unlearn if f.status == "forgotten"])
     return report
 
 

@@ -10,6 +10,7 @@ questions through `PromptFormat`. Two styles:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Sequence
@@ -28,6 +29,21 @@ INSTRUCT_HINTS = ("-it", "_it", "instruct", "chat")
 
 Message = tuple[str, str]  # (role, text), role in {"user", "assistant"}
 
+# text shaped like a model's control token: <|im_start|>, <start_of_turn>, </s>, [INST], <<SYS>>...
+_CONTROL = re.compile(
+    r"<\|[^|<>\s]{1,40}\|>|</?(?:s|bos|eos|pad|unk|mask|start_of_turn|end_of_turn|start_of_image|end_of_image|"
+    r"unused\d+|im_start|im_end|think|tool_call|tool_response)>|\[/?INST\]|<</?SYS>>",
+    re.IGNORECASE,
+)
+
+
+def neutralise(text: str, one_line: bool = False) -> str:
+    """User or stored text made safe to put in a prompt: control-token look-alikes lose their angle
+    brackets (‹start_of_turn›), so no tokenizer turns them into control tokens, and with `one_line`
+    line breaks become spaces, so "\nAssistant: ..." inside a turn cannot start a transcript turn."""
+    text = _CONTROL.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›").replace("[", "⟦").replace("]", "⟧"), text)
+    return " ".join(text.split()) if one_line else text.strip()
+
 
 @dataclass(frozen=True)
 class PromptFormat:
@@ -38,16 +54,21 @@ class PromptFormat:
     bos_token: str = ""
     stops: list[str] = field(default_factory=lambda: list(PLAIN_STOPS))
 
-    def render(self, question: str, history: Sequence[Message] = (), context: str | None = None) -> str:
-        """Prompt for the next assistant answer. `context` (retrieved memory) goes first."""
-        question = question.strip()
-        if self.style == "chat":
+    def render(self, question: str, history: Sequence[Message] = (), context: Sequence[str] = ()) -> str:
+        """Prompt for the next assistant answer. `context` (recalled turns) goes first.
+
+        Every text is data: `neutralise`d, and on one line each in the plain transcript."""
+        plain = self.style == "plain"
+        question = neutralise(question, plain)
+        history = [(role, neutralise(text, plain)) for role, text in history]
+        context = [neutralise(c, one_line=True) for c in context]
+        if not plain:
             return self._render_chat(question, history, context)
         parts = [PREAMBLE]
         if context:
-            parts.append(f"Things the user said earlier:\n{context.strip()}\n\n")
+            parts.append("Things the user said earlier:\n" + "".join(f"- {c}\n" for c in context) + "\n")
         for role, text in history:
-            parts.append(f"{'User' if role == 'user' else 'Assistant'}: {text.strip()}\n")
+            parts.append(f"{'User' if role == 'user' else 'Assistant'}: {text}\n")
             if role != "user":
                 parts.append("\n")
         parts.append(f"User: {question}\nAssistant:")
@@ -57,12 +78,12 @@ class PromptFormat:
         """The completion the model should produce for `answer` (what training targets)."""
         return (" " + answer.strip() + "\n\n") if self.style == "plain" else answer.strip() + self.stops[0]
 
-    def _render_chat(self, question: str, history: Sequence[Message], context: str | None) -> str:
+    def _render_chat(self, question: str, history: Sequence[Message], context: Sequence[str]) -> str:
         import jinja2
 
         messages = [{"role": r, "content": t} for r, t in history]
         if context:
-            question = f"Things I said earlier:\n{context.strip()}\n\n{question}"
+            question = "Things I said earlier:\n" + "".join(f"- {c}\n" for c in context) + f"\n{question}"
         messages.append({"role": "user", "content": question})
 
         def raise_exception(msg):

@@ -73,6 +73,16 @@ class Registry:
         """Atomically point `current` at `version` (None: no adapter)."""
         atomic_write_text(self.root / "current", (version.name if version else "") + "\n")
 
+    def rollback(self, name: str) -> AdapterVersion:
+        """Make an earlier version live again, unless it holds facts the user has since forgotten."""
+        version = self.get(name)
+        forgotten = version.manifest.get("forgotten", [])
+        if forgotten:
+            raise UserError(f"{version.name} holds {len(forgotten)} forgotten fact(s) ({', '.join(forgotten)}); "
+                            "it cannot be made live again")
+        self.set_current(version)
+        return version
+
     def next_name(self) -> str:
         taken = [int(p.name[1:]) for p in self.root.glob("v*") if _VERSION.match(p.name)] if self.root.is_dir() else []
         return f"v{max(taken, default=0) + 1:04d}"

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
+
 from config import Settings, UserError, load_settings
+from config.private import secure_home
 from memory.detect import DetectReport, PendingTurn, detect, pending_turns, record
 from memory.embedder import get_embedder
 from memory.extract import ExtractedFact, get_extractor
 from memory.ledger import Fact, Ledger, TurnRecord, parse_time, wall_time
+from memory.secrets import redact
 from memory.values import grounded
 from memory.store import Hit, StoreLock, TurnStore
 
@@ -66,7 +70,7 @@ class Memory:
     def __init__(self, settings: Settings | None = None, *, embedder=None, extractor=None) -> None:
         self.settings = settings or load_settings()
         home = self.settings.home
-        home.mkdir(parents=True, exist_ok=True)
+        secure_home(home)
         self.lock = StoreLock(home).acquire()
         try:
             self.embedder = embedder or get_embedder(
@@ -83,9 +87,11 @@ class Memory:
             raise
         self._extractor = extractor  # None: the one the settings name, loaded on first use
         self._closed = False
-        if self.store.needs_rebuild:
+        if self.store.needs_rebuild or self.ledger.migrated:
             self.rebuild_index()
             self.store.needs_rebuild = False
+        else:
+            self.reconcile()
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -110,7 +116,9 @@ class Memory:
 
     # ------------------------------------------------------------------ turns
     def add_turns(self, turns: Iterable[Turn | Mapping]) -> AddReport:
-        """Validate, store and index turns, all or nothing (UserError on a bad turn)."""
+        """Validate, redact, store and index turns, all or nothing (UserError on a bad turn).
+
+        Secrets are redacted before anything is written: their values never reach the disk."""
         valid: list[Turn] = []
         for n, t in enumerate(turns, 1):
             try:
@@ -122,18 +130,20 @@ class Memory:
         now_s, now_ts = wall_time()
         rows = []
         for t in valid:
+            content = redact(t.content)
             if t.time is not None:
                 dt = parse_time(t.time)
-                rows.append({"session": t.session, "role": t.role, "content": t.content,
+                rows.append({"session": t.session, "role": t.role, "content": content,
                              "time": dt.isoformat(), "ts": dt.timestamp(), "time_given": True})
             else:
-                rows.append({"session": t.session, "role": t.role, "content": t.content,
+                rows.append({"session": t.session, "role": t.role, "content": content,
                              "time": now_s, "ts": now_ts, "time_given": False})
         report = AddReport()
         with self.ledger.transaction():
             report.ids, report.duplicates = self.ledger.insert_turns(rows)
             records = self.ledger.turns(report.ids)
             vecs = self.embedder.encode([r.content for r in records])
+            self.ledger.set_vectors(report.ids, vecs)
             try:
                 self.store.add(records, vecs)
             except Exception as e:
@@ -207,14 +217,21 @@ class Memory:
         self.ledger.mark_unlearned(ids)
 
     def forget(self, id_or_text: str) -> Fact:
-        """Mark a fact forgotten and remove its supporting turns from retrieval."""
+        """Forget a fact for real: its supporting turns leave retrieval, its value is erased from
+        every stored turn (ledger and index, rebuilt without it) and, unless the weights still hold
+        it (then after the next consolidation unlearns it), from the fact itself."""
         f = self.get(id_or_text)
         turn_ids = self.ledger.support_turn_ids(f.id)
         with self.ledger.transaction():
             if f.status != "forgotten":
                 self.ledger.set_status(f.id, "forgotten", note="forgotten by the user")
             self.ledger.hide_turns(turn_ids)
-        self.store.delete(turn_ids)
+            if f.value != "[forgotten]":
+                self.ledger.erase_value(f.value)
+            if f.consolidated_at is None or f.unlearned_at is not None:
+                self.ledger.erase_fact(f.id)
+        self.ledger.compact()
+        self.rebuild_index()
         return self.ledger.get(f.id)
 
     # ------------------------------------------------------------------ retrieval
@@ -238,28 +255,37 @@ class Memory:
         return [h for h in hits if h.role == "user" and h.session != exclude_session
                 and h.turn_id not in skip and h.score >= min_score][:k]
 
-    def sync_index(self) -> int:
-        """Index visible ledger turns missing from Chroma; drop hidden ones. Returns #added."""
-        have = self.store.ids()
-        hidden = self.ledger.hidden_turn_ids()
-        stale = sorted(have & hidden)
-        if stale:
-            self.store.delete(stale)
-        added = 0
-        for batch in self.ledger.iter_visible_turns():
-            missing = [t for t in batch if t.id not in have]
-            self.store.add(missing)
-            added += len(missing)
-        return added
+    def reconcile(self) -> tuple[int, int]:
+        """Make the index hold exactly the ledger's visible turns: remove orphans (turns a crash
+        rolled back, hidden ones) and index missing ones. Returns (#removed, #added)."""
+        have, visible = self.store.ids(), self.ledger.visible_turn_ids()
+        orphans = sorted(have - visible)
+        if orphans:
+            self.store.delete(orphans)
+        missing = visible - have
+        for batch in self.ledger.iter_visible_turns(ids=missing) if missing else ():
+            self._index(batch)
+        return len(orphans), len(missing)
 
     def rebuild_index(self) -> int:
-        """Recreate the Chroma collection from the ledger's visible turns. Returns #turns."""
+        """Wipe the index and recreate it from the ledger's visible turns. Returns #turns."""
         self.store.reset()
         n = 0
         for batch in self.ledger.iter_visible_turns():
-            self.store.add(batch)
+            self._index(batch)
             n += len(batch)
         return n
+
+    def _index(self, batch: list[TurnRecord]) -> None:
+        """Add turns to the index with their stored vectors (computed and stored where missing)."""
+        todo = [t for t in batch if t.vector is None]
+        if todo:
+            vecs = self.embedder.encode([t.content for t in todo])
+            with self.ledger.transaction():
+                self.ledger.set_vectors([t.id for t in todo], vecs)
+            for t, v in zip(todo, vecs):
+                t.vector = v
+        self.store.add(batch, np.stack([t.vector for t in batch]))
 
     def stats(self) -> dict:
         c = self.ledger.counts()

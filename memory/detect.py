@@ -25,6 +25,9 @@ Rules (see docs/memory.md):
   already relies on).
 * A forgotten fact stays forgotten: later statements of it are recorded but hidden from
   retrieval. A rejected fact stays rejected.
+* The write-path gate (`memory.admission`) refuses role-shaped and instruction-shaped turns and
+  implausible values before any matching: such a statement becomes (or stays) a `rejected`
+  fact with the reason as its note, and never supports another fact.
 
 Extraction (the slow part) and recording (one short transaction) are separate steps, so the
 daemon can extract without holding the memory lock: `pending_turns` → `memory.extract.extract`
@@ -40,6 +43,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from config import Settings
+from memory.admission import refusal
 from memory.extract import CONTEXT_TURNS, ExtractedFact, Extractor, TurnInput, extract
 from memory.ledger import ACTIVE, Fact, Ledger, fact_id
 from memory.shapes import is_multi_valued, is_name, relation_of, same_relation
@@ -58,12 +62,13 @@ class DetectReport:
     new_facts: list[str] = field(default_factory=list)
     promoted: list[str] = field(default_factory=list)
     superseded: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
     hidden_turns: list[int] = field(default_factory=list)
 
     def add(self, other: "DetectReport") -> "DetectReport":
         self.turns_scanned += other.turns_scanned
         self.statements += other.statements
-        for name in ("new_facts", "promoted", "superseded", "hidden_turns"):
+        for name in ("new_facts", "promoted", "superseded", "rejected", "hidden_turns"):
             getattr(self, name).extend(getattr(other, name))
         return self
 
@@ -74,6 +79,7 @@ class DetectReport:
             "new_facts": len(self.new_facts),
             "promoted": len(self.promoted),
             "superseded": len(self.superseded),
+            "rejected": len(self.rejected),
         }
 
 
@@ -172,6 +178,15 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
         for (row, ef), vec in zip(statements, vecs):
             attr = attribute_key(ef.attribute)
             kind = "episodic" if ef.episodic else "stable"
+            # 0. the write-path gate: refused statements are recorded as rejected facts, nothing more
+            reason = refusal(attr, ef.value, row.turn.text)
+            if reason:
+                fid = fact_id(("~" if ef.episodic else "") + attr, value_key(ef.value))
+                if ledger.upsert_fact(id=fid, text=ef.text, subject=ef.subject, attribute=attr,
+                                      value=ef.value, time=row.time, ts=row.ts, embedding=vec, kind=kind):
+                    ledger.set_status(fid, "rejected", note=f"refused at the write path: {reason}")
+                    report.rejected.append(fid)
+                continue
             # 1. match an existing fact of the same kind (exact attribute first, then by meaning)
             match: _Live | None = None
             best = -1.0
@@ -250,7 +265,8 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
                 continue
             for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.sessions):
                 stated_otherwise = any(values_compatible(v, f.value) for _, v in ledger.turn_facts(t["id"]))
-                if _names(f.value, own_words(t["content"])) and not stated_otherwise:
+                if (_names(f.value, own_words(t["content"])) and not stated_otherwise
+                        and refusal(f.attribute, f.value, t["content"]) is None):
                     ledger.add_support(f.id, t["id"], t["session"], t["time"], t["ts"], False)
                     lv.sessions.add(t["session"])
                     touched.add(f.id)

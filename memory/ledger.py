@@ -1,7 +1,9 @@
 """Durable SQLite ledger of turns and facts: the source of truth of short-term memory.
 
-`$AGENT_HOME/ledger.sqlite`, WAL journal, `synchronous=FULL`, every write in a transaction.
-The Chroma index can always be rebuilt from the turns stored here.
+`$AGENT_HOME/ledger.sqlite`, WAL journal, `synchronous=FULL`, `secure_delete` (erased text is
+overwritten on disk, not left in free pages), every write in a transaction. Turns are stored
+redacted (`memory.secrets.redact`) with their embedding, so the Chroma index can always be
+rebuilt from here without re-embedding.
 
 Fact life cycle::
 
@@ -16,7 +18,6 @@ Facts that were consolidated and later superseded or forgotten are listed by
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from config import UserError
 
 __all__ = ["Ledger", "Fact", "TurnRecord", "STATUSES", "SCHEMA_VERSION", "fact_id"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATUSES = ("observed", "candidate", "consolidated", "superseded", "forgotten", "rejected")
 ACTIVE = ("observed", "candidate", "consolidated")
 
@@ -47,7 +48,8 @@ CREATE TABLE IF NOT EXISTS turns (
     hidden      INTEGER NOT NULL DEFAULT 0, -- 1: removed from retrieval (forgotten)
     detected    INTEGER NOT NULL DEFAULT 0, -- 1: fact detection has seen it
     time_given  INTEGER NOT NULL DEFAULT 1,
-    created_at  TEXT    NOT NULL
+    created_at  TEXT    NOT NULL,
+    vector      BLOB                        -- float32 embedding of `content` (NULL: not yet)
 );
 CREATE INDEX IF NOT EXISTS turns_session ON turns (session, turn_index);
 CREATE INDEX IF NOT EXISTS turns_pending ON turns (detected, role);
@@ -126,6 +128,7 @@ class TurnRecord:
     time: str
     turn_index: int
     hidden: bool = False
+    vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -184,32 +187,59 @@ class Ledger:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            self.db.execute("PRAGMA secure_delete=ON")
+            #: True when opening migrated stored turns (redacted them): the index must be rebuilt
+            self.migrated = self._migrate()
         except sqlite3.DatabaseError as e:
             raise UserError(f"memory ledger {self.path} is unreadable: {e}") from e
         self._depth = 0
 
     # ------------------------------------------------------------------ plumbing
-    def _migrate(self) -> None:
+    def _migrate(self) -> bool:
+        """Bring the schema to SCHEMA_VERSION; True when stored turns were rewritten (redacted)."""
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise UserError(
                 f"memory ledger {self.path} has schema {version}, newer than this program "
                 f"({SCHEMA_VERSION}); upgrade hippo-agent"
             )
-        if version < 1:
-            script = _SCHEMA
-        elif version < 2:  # v2: facts.kind (stable | episodic)
-            script = ("ALTER TABLE facts ADD COLUMN kind TEXT NOT NULL DEFAULT 'stable'"
-                      " CHECK (kind IN ('stable', 'episodic'));")
-        else:
-            return
+        if version == SCHEMA_VERSION:
+            return False
+        script = _SCHEMA if version < 1 else ""
+        if version == 1:  # v2: facts.kind (stable | episodic)
+            script += ("ALTER TABLE facts ADD COLUMN kind TEXT NOT NULL DEFAULT 'stable'"
+                       " CHECK (kind IN ('stable', 'episodic'));")
+        if 1 <= version < 3:  # v3: turns redacted at rest, with their embedding
+            script += "ALTER TABLE turns ADD COLUMN vector BLOB;"
         try:
-            self.db.executescript("BEGIN IMMEDIATE;" + script + f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+            self.db.executescript("BEGIN IMMEDIATE;" + script)
+            rewritten = self._redact_stored() if version >= 1 else 0
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self.db.execute("COMMIT")
         except BaseException:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             raise
+        if rewritten:
+            self.compact()
+        return bool(rewritten)
+
+    def _redact_stored(self) -> int:
+        """Redact secrets in turns stored before v3 (their vectors are recomputed). Returns #turns."""
+        from memory.secrets import redact
+
+        n = 0
+        for r in self.db.execute("SELECT id, content FROM turns").fetchall():
+            clean = redact(r["content"])
+            if clean != r["content"]:
+                self.db.execute("UPDATE turns SET content = ?, vector = NULL WHERE id = ?", (clean, r["id"]))
+                n += 1
+        return n
+
+    def compact(self) -> None:
+        """Rewrite the database file and empty the WAL, so erased text leaves the disk too."""
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @property
     def schema_version(self) -> int:
@@ -263,11 +293,13 @@ class Ledger:
                 ).fetchone()
                 next_index[s] = row[0]
             try:
+                vector = t.get("vector")
                 cur = self.db.execute(
                     "INSERT INTO turns (session, role, content, time, ts, turn_index, time_given,"
-                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " created_at, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (s, t["role"], t["content"], t["time"], t["ts"], next_index[s],
-                     1 if t.get("time_given", True) else 0, created),
+                     1 if t.get("time_given", True) else 0, created,
+                     None if vector is None else np.asarray(vector, np.float32).tobytes()),
                 )
             except sqlite3.IntegrityError:
                 dups += 1
@@ -305,19 +337,44 @@ class Ledger:
             for r in self.db.execute(q, args)
         ]
 
-    def iter_visible_turns(self, batch: int = 512) -> Iterator[list[TurnRecord]]:
+    def iter_visible_turns(self, batch: int = 512, ids: set[int] | None = None) -> Iterator[list[TurnRecord]]:
+        """Visible turns with their stored vectors (None where not computed yet), by id, in batches;
+        only those in `ids` when given."""
         last = 0
         while True:
             rows = self.db.execute(
-                "SELECT id, session, role, content, time, turn_index, hidden FROM turns"
+                "SELECT id, session, role, content, time, turn_index, vector FROM turns"
                 " WHERE hidden = 0 AND id > ? ORDER BY id LIMIT ?",
                 (last, batch),
             ).fetchall()
             if not rows:
                 return
             last = rows[-1]["id"]
-            yield [TurnRecord(r["id"], r["session"], r["role"], r["content"], r["time"],
-                              r["turn_index"], False) for r in rows]
+            got = [TurnRecord(r["id"], r["session"], r["role"], r["content"], r["time"], r["turn_index"], False,
+                              np.frombuffer(r["vector"], np.float32) if r["vector"] else None)
+                   for r in rows if ids is None or r["id"] in ids]
+            if got:
+                yield got
+
+    def visible_turn_ids(self) -> set[int]:
+        return {r[0] for r in self.db.execute("SELECT id FROM turns WHERE hidden = 0")}
+
+    def set_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        self.db.executemany("UPDATE turns SET vector = ? WHERE id = ?",
+                            [(np.asarray(v, np.float32).tobytes(), i) for i, v in zip(ids, vectors)])
+
+    def erase_value(self, value: str, mark: str = "[forgotten]") -> list[int]:
+        """Replace `value` (whole words, any case) by `mark` in every stored turn. Returns their ids."""
+        import re
+
+        pattern = re.compile(rf"(?<!\w){re.escape(value.strip())}(?!\w)", re.IGNORECASE)
+        ids = []
+        for r in self.user_turns_naming(value.strip(), include_assistant=True):
+            clean = pattern.sub(mark, r["content"])
+            if clean != r["content"]:
+                self.db.execute("UPDATE turns SET content = ?, vector = NULL WHERE id = ?", (clean, r["id"]))
+                ids.append(r["id"])
+        return ids
 
     def pending_user_turns(self, limit: int | None = None) -> list[sqlite3.Row]:
         """User turns fact detection has not seen yet, oldest first."""
@@ -326,11 +383,13 @@ class Ledger:
             " WHERE detected = 0 AND role = 'user' ORDER BY ts, id LIMIT ?", (-1 if limit is None else limit,)
         ).fetchall()
 
-    def user_turns_naming(self, text: str, exclude_sessions: Iterable[str] = ()) -> list[sqlite3.Row]:
-        """Visible user turns whose content contains `text` (any case), outside `exclude_sessions`."""
+    def user_turns_naming(self, text: str, exclude_sessions: Iterable[str] = (),
+                          include_assistant: bool = False) -> list[sqlite3.Row]:
+        """Visible user turns whose content contains `text` (any case), outside `exclude_sessions`;
+        with `include_assistant`, every stored turn (hidden ones too)."""
         skip = list(exclude_sessions)
-        q = ("SELECT id, session, content, time, ts FROM turns WHERE role = 'user' AND hidden = 0"
-             " AND instr(lower(content), lower(?)) > 0")
+        q = ("SELECT id, session, content, time, ts FROM turns WHERE instr(lower(content), lower(?)) > 0"
+             + ("" if include_assistant else " AND role = 'user' AND hidden = 0"))
         if skip:
             q += f" AND session NOT IN ({','.join('?' * len(skip))})"
         return self.db.execute(q + " ORDER BY ts, id", (text, *skip)).fetchall()
@@ -537,19 +596,24 @@ class Ledger:
         return [self._fact_from_row(r) for r in rows]
 
     def mark_unlearned(self, ids: Iterable[str]) -> None:
+        """The weights no longer hold these facts; forgotten ones lose their text and value now."""
         with self.transaction():
             now = now_iso()
             for i in ids:
                 cur = self.db.execute("UPDATE facts SET unlearned_at = ? WHERE id = ?", (now, i))
                 if not cur.rowcount:
                     raise UserError(f"no fact with id {i!r}")
+                if self.db.execute("SELECT status FROM facts WHERE id = ?", (i,)).fetchone()[0] == "forgotten":
+                    self.erase_fact(i)
+
+    def erase_fact(self, fid: str) -> None:
+        """Drop a forgotten fact's text, value and embedding (its id and history stay)."""
+        self.db.execute("UPDATE facts SET text = '[forgotten]', value = '[forgotten]', embedding = NULL"
+                        " WHERE id = ?", (fid,))
 
     def support_turn_ids(self, fid: str) -> list[int]:
         return [r[0] for r in self.db.execute(
             "SELECT turn_id FROM fact_support WHERE fact_id = ?", (fid,))]
-
-    def export(self) -> str:  # pragma: no cover - debugging aid
-        return json.dumps([f.to_dict() for f in self.facts()], indent=2)
 
 
 def epoch(dt: datetime) -> float:

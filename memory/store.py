@@ -40,7 +40,7 @@ class StoreLock:
 
     def acquire(self) -> "StoreLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -203,15 +203,33 @@ class TurnStore:
         return hits
 
     def reset(self) -> None:
-        """Drop and recreate the collection (files of a broken embedded index included)."""
+        """Drop everything and start an empty collection. The embedded store is wiped from disk
+        (Chroma keeps deleted documents in its SQLite file and queue otherwise)."""
         try:
-            self.client.delete_collection(self.name)
+            if self.settings.memory.chroma_url:
+                self.client.delete_collection(self.name)
+            else:
+                self.client.reset()
+                self._compact()
         except Exception:  # missing or unreadable: start over from disk
             if not self.settings.memory.chroma_url:
                 self.client = None
                 shutil.rmtree(self.settings.home / "chroma", ignore_errors=True)
+                from chromadb.api.shared_system_client import SharedSystemClient
+
+                SharedSystemClient.clear_system_cache()
                 self.client = _client(self.settings)
         self.collection = self._open()
+
+    def _compact(self) -> None:
+        """Rewrite Chroma's SQLite file so deleted documents leave the disk (its reset keeps free pages)."""
+        import sqlite3
+
+        db = sqlite3.connect(self.settings.home / "chroma" / "chroma.sqlite3", isolation_level=None, timeout=30)
+        try:
+            db.execute("VACUUM")
+        finally:
+            db.close()
 
     def close(self) -> None:
         # chromadb has no public close for PersistentClient; drop references so its

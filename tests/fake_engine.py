@@ -41,13 +41,13 @@ class FakeEngine:
         self._adapter = ActiveAdapter(Path(path), version or header.version, scale, header.n_tensors, 0.0)
         return self._adapter
 
-    def stream_answer(self, question, history=(), context=None, max_tokens=None):
+    def stream_answer(self, question, history=(), context=(), max_tokens=None):
         self.prompts.append(self.format.render(question, history, context))
         tag = f" [{self._adapter.version}]" if self._adapter else ""
         for word in f"echo: {question.strip()}{tag}".split(" "):
             yield " " + word
 
-    def answer(self, question, history=(), context=None, max_tokens=None) -> str:
+    def answer(self, question, history=(), context=(), max_tokens=None) -> str:
         return "".join(self.stream_answer(question, history, context, max_tokens)).strip()
 
     def close(self):

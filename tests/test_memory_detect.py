@@ -201,7 +201,7 @@ def test_search_and_rebuild_index(mem):
     assert mem.rebuild_index() == 3
     assert mem.search("baking sourdough", k=1)[0].text.startswith("Sourdough")
     mem.store.delete([1])
-    assert mem.sync_index() == 1 and mem.store.count() == 3
+    assert mem.reconcile() == (0, 1) and mem.store.count() == 3
 
 
 def test_lock_in_same_process(mem):
@@ -306,24 +306,54 @@ def test_episodic_and_stable_statements_of_one_value_stay_apart():
         assert by_kind["episodic"].status == "observed" and len(by_kind["episodic"].sessions) == 2
 
 
-def test_a_version_1_ledger_gains_the_kind_column(tmp_path):
+def _old_ledger(path, version: int):
+    """A ledger as version 1 (no facts.kind, no turns.vector) or 2 (no turns.vector) wrote it,
+    holding a fact and a turn with a PIN in it."""
     import sqlite3
 
-    from memory.ledger import _SCHEMA, Ledger
+    from memory.ledger import _SCHEMA
 
-    path = tmp_path / "ledger.sqlite"
+    schema = _SCHEMA.replace("    vector      BLOB                        -- float32 embedding of `content` (NULL: not yet)\n", "")
+    schema = schema.replace("    created_at  TEXT    NOT NULL,\n);", "    created_at  TEXT    NOT NULL\n);")
+    if version == 1:
+        schema = schema.replace("    kind            TEXT NOT NULL DEFAULT 'stable' CHECK (kind IN ('stable', 'episodic')),\n", "")
     old = sqlite3.connect(path)
-    old.executescript(_SCHEMA.replace("    kind            TEXT NOT NULL DEFAULT 'stable' CHECK (kind IN ('stable', 'episodic')),\n", "")
-                      + "PRAGMA user_version=1;")
+    old.executescript(schema + f"PRAGMA user_version={version};")
     old.execute("INSERT INTO facts (id, text, subject, attribute, value, status, first_seen, last_seen, first_ts,"
                 " last_ts, created_at, updated_at) VALUES ('f1', 'I live in Oslo.', 'user', 'home city', 'Oslo',"
                 " 'candidate', 't', 't', 0, 0, 't', 't')")
+    old.execute("INSERT INTO turns (session, role, content, time, ts, turn_index, created_at)"
+                " VALUES ('s1', 'user', 'My bank PIN is 4321.', 't', 0, 0, 't')")
     old.commit()
     old.close()
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_old_ledger_is_migrated_and_its_secrets_redacted_on_disk(tmp_path, version):
+    from memory.ledger import Ledger
+
+    path = tmp_path / "ledger.sqlite"
+    _old_ledger(path, version)
+    assert b"4321" in path.read_bytes()
     ledger = Ledger(path)
-    assert ledger.schema_version == SCHEMA_VERSION == 2
+    assert ledger.schema_version == SCHEMA_VERSION == 3 and ledger.migrated
     assert [(f.id, f.kind) for f in ledger.facts()] == [("f1", "stable")]
+    assert [t.content for t in ledger.turns()] == ["My bank PIN is [redacted PIN]."]
     ledger.close()
+    on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert b"4321" not in on_disk
+    assert not Ledger(path).migrated  # once
+
+
+def test_an_old_store_is_reindexed_redacted_at_open():
+    from tests.fakes import FakeEmbedder
+
+    settings = load_settings()
+    settings.home.mkdir(parents=True)
+    _old_ledger(settings.home / "ledger.sqlite", 2)
+    with Memory(settings, embedder=FakeEmbedder()) as m:
+        assert [h.text for h in m.search("bank PIN")] == ["My bank PIN is [redacted PIN]."]
+        assert m.store.count() == 1
 
 
 def test_a_name_said_again_in_another_session_counts():
