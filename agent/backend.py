@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 
 from agent import operations as ops
 from agent.client import DaemonClient
-from config import Settings
+from config import Settings, UserError
 
 Progress = Callable[[str, int, int], None]
 
@@ -49,14 +49,18 @@ class LocalBackend:
             self._memory = None
 
     # ---- memory ---------------------------------------------------------------------------
-    def import_turns(self, turns: list[dict], progress: Callable[[int, int], None] | None = None) -> dict:
-        return ops.import_turns(self.memory, turns, lambda: self.memory.detect(progress))
+    def import_turns(self, turns: list[dict], progress: Progress | None = None) -> dict:
+        detect_progress = progress and (lambda done, total: progress("detecting facts", done, total))
+        return ops.import_turns(self.memory, turns, lambda: self.memory.detect(detect_progress), progress)
 
     def facts(self, status: list[str] | None = None) -> list[dict]:
         return ops.list_facts(self.memory, status)
 
     def forget(self, fact: str) -> dict:
         return ops.forget(self.memory, fact)
+
+    def erase_turns(self, ids: list[int], containing: str | None = None) -> dict:
+        return ops.erase_turns(self.memory, ids, containing)
 
     def search(self, query: str, k: int) -> list[dict]:
         return ops.search(self.memory, query, k)
@@ -114,9 +118,17 @@ class DaemonBackend:
     def close(self) -> None:
         pass
 
-    def import_turns(self, turns: list[dict], progress: Callable[[int, int], None] | None = None) -> dict:
-        """The daemon detects facts itself (its extractor runs outside its memory lock); no progress here."""
-        return self.client.request("POST", "/v1/hippo/import", {"turns": turns})
+    def import_turns(self, turns: list[dict], progress: Progress | None = None) -> dict:
+        """The daemon embeds and detects outside its memory lock and streams its progress back."""
+        report: dict = {}
+        for event in self.client.lines("POST", "/v1/hippo/import", {"turns": turns, "progress": True}):
+            if event.get("event") == "progress" and progress:
+                progress(event["stage"], event["done"], event["total"])
+            elif event.get("event") == "error":
+                raise UserError(event["message"])
+            elif event.get("event") == "report":
+                report = event["report"]
+        return report
 
     def facts(self, status: list[str] | None = None) -> list[dict]:
         from urllib.parse import urlencode
@@ -126,6 +138,10 @@ class DaemonBackend:
 
     def forget(self, fact: str) -> dict:
         return self.client.request("POST", "/v1/hippo/forget", {"fact": fact})
+
+    def erase_turns(self, ids: list[int], containing: str | None = None) -> dict:
+        body = {"turns": ids, **({"turns_containing": containing} if containing is not None else {})}
+        return self.client.request("POST", "/v1/hippo/forget", body)
 
     def search(self, query: str, k: int) -> list[dict]:
         from urllib.parse import urlencode

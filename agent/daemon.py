@@ -27,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from agent import operations as ops
 from agent.client import daemon_dir, info_path, read_info, token_path
@@ -77,6 +77,11 @@ class LockedMemory:
                 return attr(*args, **kwargs)
 
         return call
+
+    @property
+    def embedder(self):
+        """Needs no memory lock: imports embed their turns outside it."""
+        return self._memory.embedder
 
 
 class Cancelled(Exception):
@@ -387,7 +392,7 @@ class Daemon:
         when = datetime.now() + timedelta(seconds=self.settings.daemon.detect_delay_seconds)
         self.scheduler.add_job(detect_job, "date", run_date=when, id="detect", replace_existing=True)
 
-    def detect(self, yield_to_chat: bool = False):
+    def detect(self, yield_to_chat: bool = False, progress: Callable[[int, int], None] | None = None):
         """Fact detection: the extractor runs outside the memory lock, batch by batch, so chat, recall and
         imports go on meanwhile; each batch is recorded in one short transaction. As the `detect` job
         (`yield_to_chat`) it stops between batches when someone chats and runs again once they pause."""
@@ -396,6 +401,7 @@ class Daemon:
 
         extractor = self.memory.extractor
         rep = DetectReport()
+        total = self.memory.pending_count() if progress else 0
         while not self.stopping.is_set():
             if yield_to_chat and time.time() - self.last_activity < self.settings.daemon.detect_delay_seconds:
                 self.queue_detect()
@@ -408,13 +414,18 @@ class Daemon:
                 if self.stopping.is_set():
                     break
                 rep.add(self.memory.record(batch, found))
+                if progress:
+                    progress(min(rep.turns_scanned, total), total)
         if rep.promoted or rep.superseded:
             log.info("detection: %d new candidate(s), %d superseded", len(rep.promoted), len(rep.superseded))
         return rep
 
-    def import_turns(self, turns: list[dict]) -> dict:
+    def import_turns(self, turns: list[dict], progress: Callable[[str, int, int], None] | None = None) -> dict:
+        """Embed outside the memory lock, store in one short transaction, then detect batch by batch:
+        chat goes on during a big import except while its turns are written."""
         self.touch()
-        result = ops.import_turns(self.memory, turns, self.detect)
+        detect_progress = progress and (lambda done, total: progress("detecting facts", done, total))
+        result = ops.import_turns(self.memory, turns, lambda: self.detect(progress=detect_progress), progress)
         log.info("imported %d turns (%d candidates)", result["turns_imported"], result["candidates"])
         return result
 

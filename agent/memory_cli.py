@@ -111,7 +111,7 @@ def import_turns(
     from agent.progress import stage_progress
 
     with _backend() as backend, stage_progress(Console(stderr=True), transient=True) as (progress, _):
-        result = backend.import_turns(turns, lambda done, total: progress("detecting facts", done, total))
+        result = backend.import_turns(turns, progress)
     result.update(skipped=len(bad), skipped_lines=[n for n, _ in bad])
     if as_json:
         print(json.dumps(result))
@@ -164,10 +164,26 @@ def facts(
 
 
 def forget(
-    fact: str = typer.Argument(..., metavar="ID|TEXT", help="fact id or the sentence that states it"),
-    as_json: bool = typer.Option(False, "--json", help="print the forgotten fact as JSON"),
+    fact: Optional[str] = typer.Argument(None, metavar="ID|TEXT", help="fact id or the sentence that states it"),
+    turns: Optional[list[int]] = typer.Option(None, "--turn", help="erase this stored turn instead (repeatable)"),
+    containing: Optional[str] = typer.Option(None, "--turns-containing", help="erase every stored turn containing this text"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
-    """Forget a fact: it will not be consolidated and its turns leave retrieval."""
+    """Forget a fact (its value leaves memory now and the weights at the next consolidation), or
+    erase stored turns for real (--turn ID, --turns-containing TEXT)."""
+    if turns or containing is not None:
+        if fact:
+            raise UserError("give a fact, or --turn/--turns-containing, not both")
+        with _backend() as backend:
+            r = backend.erase_turns(turns or [], containing)
+        if as_json:
+            print(json.dumps(r))
+            return
+        facts = f"; facts they stated: {', '.join(r['facts_stated'])} (forget them by id)" if r["facts_stated"] else ""
+        console.print(f"Erased {len(r['erased_turns'])} turn(s){facts}", highlight=False)
+        return
+    if not fact:
+        raise UserError("name a fact (id or sentence), or --turn ID / --turns-containing TEXT")
     with _backend() as backend:
         f = backend.forget(fact)
     if as_json:

@@ -20,9 +20,14 @@ def fact_json(fact) -> dict:
     return {k: d[k] for k in FACT_KEYS}
 
 
-def import_turns(mem, turns: list[dict], detect) -> dict:
-    """Store validated turns (all or nothing), run `detect()` (→ DetectReport), report counts."""
-    added = mem.add_turns(turns)
+def import_turns(mem, turns: list[dict], detect, progress=None) -> dict:
+    """Store validated turns (all or nothing, durable when this returns), run `detect()`
+    (→ DetectReport), report counts. The turns are redacted and embedded before the store is
+    touched; `progress(stage, done, total)` follows that."""
+    from memory.core import prepare_turns
+
+    prepared = prepare_turns(turns, mem.embedder, progress and (lambda d, t: progress("embedding turns", d, t)))
+    added = mem.write_turns(prepared)
     rep = detect()
     counts = mem.stats()["facts"]
     return {
@@ -45,6 +50,10 @@ def list_facts(mem, status: list[str] | None = None) -> list[dict]:
 
 def forget(mem, id_or_text: str) -> dict:
     return fact_json(mem.forget(id_or_text))
+
+
+def erase_turns(mem, ids: list[int], containing: str | None) -> dict:
+    return mem.erase_turns(ids, containing)
 
 
 def search(mem, query: str, k: int) -> list[dict]:

@@ -11,7 +11,8 @@ Every route but `/health` needs `Authorization: Bearer <token>` (the token file 
     GET  /v1/hippo/adapter           the adapter the next answer uses (version, #facts)
     POST /v1/hippo/import            {"turns": [...]} → counts (like `agent import`)
     GET  /v1/hippo/facts[?status=S]  facts (like `agent facts --json`)
-    POST /v1/hippo/forget            {"fact": ID|TEXT}
+    POST /v1/hippo/forget            {"fact": ID|TEXT}, or erase turns: {"turns": [ID...]} /
+                                     {"turns_containing": TEXT}
     GET  /v1/hippo/search?q=Q&k=K    nearest stored turns
     GET  /v1/hippo/recall?q=Q        what retrieval would put into the prompt
     POST /v1/hippo/consolidate       start (or join) a consolidation; NDJSON progress, then the report
@@ -50,6 +51,7 @@ from config import UserError
 
 log = logging.getLogger("hippo.server")
 MODEL_ID = "hippo"
+_QUERY = re.compile(r"\?[^\s\"]*")
 MAX_BODY = 8 * 2**20  # a chat request: long histories fit many times over
 MAX_IMPORT_BODY = 64 * 2**20  # `agent import` sends the whole file at once (~200k turns)
 DRAIN_LIMIT = 256 * 2**20  # an error reply reads and drops at most this much unread body
@@ -156,7 +158,8 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- plumbing -------------------------------------------------------------------------
     def log_message(self, fmt, *args) -> None:
-        log.info("%s %s", self.address_string(), fmt % args)
+        # query strings are left out: they carry what the user searched for (`?q=my PIN…`)
+        log.info("%s %s", self.address_string(), _QUERY.sub("?…", fmt % args))
 
     def _content_length(self) -> int:
         """The declared body size. A body we cannot delimit is refused and the connection closed."""
@@ -352,12 +355,42 @@ class Handler(BaseHTTPRequestHandler):
         turns = body.get("turns")
         if not isinstance(turns, list):
             raise HttpError(400, "'turns' must be a list of turn objects")
-        self._send_json(self.daemon.import_turns(turns))
+        if not body.get("progress"):
+            self._send_json(self.daemon.import_turns(turns))
+            return
+        # NDJSON: progress events, then the report (or an error once the stream has begun)
+        from memory import validate_turn
+
+        for n, t in enumerate(turns, 1):  # a bad turn is still a plain 400 before anything streams
+            try:
+                validate_turn(t)
+            except ValueError as e:
+                raise HttpError(400, f"turn {n}: {e}") from None
+        self._start_chunked("application/x-ndjson")
+
+        def send(event: dict) -> None:
+            self._chunk((json.dumps(event) + "\n").encode())
+
+        try:
+            report = self.daemon.import_turns(
+                turns, lambda stage, done, total: send({"event": "progress", "stage": stage, "done": done, "total": total}))
+            send({"event": "report", "report": report})
+        except UserError as e:
+            send({"event": "error", "message": str(e)})
+        self._end_chunked()
 
     def facts(self, body, query) -> None:
         self._send_json(ops.list_facts(self.daemon.memory, query.get("status")))
 
     def forget(self, body, query) -> None:
+        if "turns" in body or "turns_containing" in body:  # erase turns: by id, or every one containing a text
+            ids, text = body.get("turns", []), body.get("turns_containing")
+            if not isinstance(ids, list) or not all(type(i) is int for i in ids):
+                raise HttpError(400, "'turns' must be a list of turn ids")
+            if text is not None and (not isinstance(text, str) or not text.strip()):
+                raise HttpError(400, "'turns_containing' must be a non-empty string")
+            self._send_json(ops.erase_turns(self.daemon.memory, ids, text))
+            return
         fact = body.get("fact")
         if not isinstance(fact, str) or not fact.strip():
             raise HttpError(400, "'fact' must be a fact id or sentence")

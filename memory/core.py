@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -17,7 +17,9 @@ from memory.secrets import redact
 from memory.values import grounded
 from memory.store import Hit, StoreLock, TurnStore
 
-__all__ = ["Memory", "Turn", "AddReport", "validate_turn"]
+__all__ = ["Memory", "Turn", "AddReport", "validate_turn", "prepare_turns"]
+
+EMBED_BATCH = 512  # turns embedded per progress step
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,32 @@ def validate_turn(obj: Any) -> Turn:
         except ValueError:
             raise ValueError(f"'time' is not ISO-8601: {time!r}") from None
     return Turn(session.strip(), role, content, time)
+
+
+def prepare_turns(turns: Iterable[Turn | Mapping], embedder,
+                  progress: Callable[[int, int], None] | None = None) -> list[dict]:
+    """Validate, redact and embed turns for `Memory.write_turns` (UserError on a bad turn). Needs no
+    store: the daemon runs it outside its memory lock, so a big import does not hold chat up."""
+    valid: list[Turn] = []
+    for n, t in enumerate(turns, 1):
+        try:
+            valid.append(validate_turn(t))
+        except ValueError as e:
+            raise UserError(f"turn {n}: {e}") from None
+    now_s, now_ts = wall_time()
+    rows = []
+    for t in valid:
+        dt = parse_time(t.time) if t.time is not None else None
+        rows.append({"session": t.session, "role": t.role, "content": redact(t.content),
+                     "time": dt.isoformat() if dt else now_s, "ts": dt.timestamp() if dt else now_ts,
+                     "time_given": dt is not None})
+    for i in range(0, len(rows), EMBED_BATCH):
+        chunk = rows[i:i + EMBED_BATCH]
+        for row, vec in zip(chunk, embedder.encode([r["content"] for r in chunk])):
+            row["vector"] = vec
+        if progress:
+            progress(i + len(chunk), len(rows))
+    return rows
 
 
 class Memory:
@@ -119,33 +147,20 @@ class Memory:
         """Validate, redact, store and index turns, all or nothing (UserError on a bad turn).
 
         Secrets are redacted before anything is written: their values never reach the disk."""
-        valid: list[Turn] = []
-        for n, t in enumerate(turns, 1):
-            try:
-                valid.append(validate_turn(t))
-            except ValueError as e:
-                raise UserError(f"turn {n}: {e}") from None
-        if not valid:
-            return AddReport()
-        now_s, now_ts = wall_time()
-        rows = []
-        for t in valid:
-            content = redact(t.content)
-            if t.time is not None:
-                dt = parse_time(t.time)
-                rows.append({"session": t.session, "role": t.role, "content": content,
-                             "time": dt.isoformat(), "ts": dt.timestamp(), "time_given": True})
-            else:
-                rows.append({"session": t.session, "role": t.role, "content": content,
-                             "time": now_s, "ts": now_ts, "time_given": False})
+        return self.write_turns(prepare_turns(turns, self.embedder))
+
+    def write_turns(self, rows: Sequence[dict]) -> AddReport:
+        """Store and index turns made by `prepare_turns`, in one transaction: when this returns
+        they are durable (and indexed); on any failure none of them is stored."""
         report = AddReport()
+        if not rows:
+            return report
         with self.ledger.transaction():
             report.ids, report.duplicates = self.ledger.insert_turns(rows)
-            records = self.ledger.turns(report.ids)
-            vecs = self.embedder.encode([r.content for r in records])
-            self.ledger.set_vectors(report.ids, vecs)
+            records = self.ledger.turns(report.ids, vectors=True)
             try:
-                self.store.add(records, vecs)
+                if records:
+                    self.store.add(records, np.stack([t.vector for t in records]))
             except Exception as e:
                 try:
                     self.store.delete(report.ids)
@@ -173,6 +188,10 @@ class Memory:
     def pending_turns(self, limit: int | None = None) -> list[PendingTurn]:
         """User turns detection has not seen yet (extract them, then `record` the facts)."""
         return pending_turns(self.ledger, limit)
+
+    def pending_count(self) -> int:
+        """User turns detection has not seen yet."""
+        return self.ledger.pending_count()
 
     def record(self, batch: Sequence[PendingTurn], found: Sequence[Sequence[ExtractedFact]]) -> DetectReport:
         """Record facts extracted from `batch` (see `memory.detect.record`)."""
@@ -233,6 +252,22 @@ class Memory:
         self.ledger.compact()
         self.rebuild_index()
         return self.ledger.get(f.id)
+
+    def erase_turns(self, ids: Sequence[int] = (), containing: str | None = None) -> dict:
+        """Erase turns for real (by id, or every turn containing a text): their text leaves the
+        ledger, the index and the disk. Facts they stated are listed, not changed."""
+        wanted = list(ids) + (self.ledger.turn_ids_containing(containing) if containing else [])
+        if containing is not None and not containing.strip():
+            raise UserError("the text to erase must not be empty")
+        with self.ledger.transaction():
+            facts = sorted({fid for t in wanted for fid, _ in self.ledger.turn_facts(t)})
+            erased = self.ledger.erase_turns(wanted)
+        missing = sorted(set(wanted) - set(erased))
+        if missing and not containing:
+            raise UserError(f"no turn with id {missing[0]}")
+        self.ledger.compact()
+        self.rebuild_index()
+        return {"erased_turns": erased, "facts_stated": facts}
 
     # ------------------------------------------------------------------ retrieval
     def search(self, query: str, k: int = 5) -> list[Hit]:

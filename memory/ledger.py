@@ -314,8 +314,9 @@ class Ledger:
         *,
         session: str | None = None,
         include_hidden: bool = True,
+        vectors: bool = False,
     ) -> list[TurnRecord]:
-        q = "SELECT id, session, role, content, time, turn_index, hidden FROM turns"
+        q = "SELECT id, session, role, content, time, turn_index, hidden" + (", vector" if vectors else "") + " FROM turns"
         cond, args = [], []
         if ids is not None:
             ids = list(ids)
@@ -332,8 +333,8 @@ class Ledger:
             q += " WHERE " + " AND ".join(cond)
         q += " ORDER BY id"
         return [
-            TurnRecord(r["id"], r["session"], r["role"], r["content"], r["time"],
-                       r["turn_index"], bool(r["hidden"]))
+            TurnRecord(r["id"], r["session"], r["role"], r["content"], r["time"], r["turn_index"], bool(r["hidden"]),
+                       np.frombuffer(r["vector"], np.float32) if vectors and r["vector"] else None)
             for r in self.db.execute(q, args)
         ]
 
@@ -426,6 +427,21 @@ class Ledger:
 
     def hide_turns(self, ids: Iterable[int]) -> None:
         self.db.executemany("UPDATE turns SET hidden = 1 WHERE id = ?", [(i,) for i in ids])
+
+    def erase_turns(self, ids: Iterable[int], mark: str = "[erased]") -> list[int]:
+        """Overwrite the text of turns (they stay as hidden placeholders, so facts keep their
+        history). Returns the ids that existed."""
+        ids = list(ids)
+        found = [r[0] for r in self.db.execute(
+            f"SELECT id FROM turns WHERE id IN ({','.join('?' * len(ids))})", ids)] if ids else []
+        self.db.executemany("UPDATE turns SET content = ?, vector = NULL, hidden = 1 WHERE id = ?",
+                            [(mark, i) for i in found])
+        return found
+
+    def turn_ids_containing(self, text: str) -> list[int]:
+        """Every stored turn whose text contains `text` (any case)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM turns WHERE instr(lower(content), lower(?)) > 0 ORDER BY id", (text,))]
 
     def hidden_turn_ids(self) -> set[int]:
         return {r[0] for r in self.db.execute("SELECT id FROM turns WHERE hidden = 1")}

@@ -88,3 +88,26 @@ class BlockingExtractor:
         type(self).entered.set()
         assert type(self).release.wait(10), "the test never released the extractor"
         return ["none"] * len(own)
+
+
+@register_embedding_function
+class BlockingEmbedder(FakeEmbedder):
+    """A FakeEmbedder that holds every big batch (an import's) until `release` is set; single
+    texts (a chat's recall) pass at once."""
+
+    entered = None
+    release = None
+
+    @staticmethod
+    def name() -> str:
+        return "hippo-fake"
+
+    def encode(self, texts):
+        if len(texts) > 8:
+            type(self).entered.set()
+            assert type(self).release.wait(10), "the test never released the embedder"
+        return super().encode(texts)
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> "BlockingEmbedder":
+        return BlockingEmbedder()

@@ -190,3 +190,42 @@ def test_detection_extracts_outside_the_memory_lock(blocking_extractor, daemon):
     blocking_extractor.release.set()
     worker.join(10)
     assert daemon.memory.pending_turns() == []
+
+
+def test_an_import_streams_its_progress_and_is_durable_when_acknowledged(daemon):
+    from agent.backend import DaemonBackend
+
+    turns = [json.loads(line) for line in open(THREE_FACTS)]
+    stages = []
+    report = DaemonBackend(client()).import_turns(turns, lambda stage, done, total: stages.append((stage, done, total)))
+    assert report["turns_imported"] == len(turns) and report["candidates"] == 3
+    assert ("embedding turns", len(turns), len(turns)) in stages and any(s == "detecting facts" for s, _, _ in stages)
+    assert daemon.memory.stats()["turns"] == len(turns)
+
+
+def test_chat_is_answered_while_a_big_import_is_embedding(fake_engine, monkeypatch):
+    from agent.daemon import Daemon
+    from tests.fakes import BlockingEmbedder
+
+    BlockingEmbedder.entered, BlockingEmbedder.release = threading.Event(), threading.Event()
+    monkeypatch.setenv("AGENT_MEMORY__EMBEDDER", "tests.fakes:BlockingEmbedder")
+    monkeypatch.setenv("AGENT_DAEMON__PORT", "0")
+    d = Daemon(load_settings())
+    d.start()
+    threading.Thread(target=d.serve, daemon=True).start()
+    try:
+        turns = [{"session": f"s{i % 50}", "role": "user", "content": f"note number {i}"} for i in range(500)]
+        result = {}
+        importer = threading.Thread(target=lambda: result.update(client().request("POST", "/v1/hippo/import",
+                                                                                  {"turns": turns})))
+        importer.start()
+        assert BlockingEmbedder.entered.wait(10)
+        _, pieces = client().chat({"messages": [{"role": "user", "content": "hello?"}], "session": "x"})
+        assert "".join(pieces).strip() == "echo: hello?"  # answered while the import is held
+        assert not result
+        BlockingEmbedder.release.set()
+        importer.join(20)
+        assert result["turns_imported"] == 500
+    finally:
+        BlockingEmbedder.release.set()
+        d.request_stop()

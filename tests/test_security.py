@@ -232,3 +232,21 @@ def test_loose_files_are_fixed_at_start_with_a_warning(agent_home, caplog):
     assert stat.S_IMODE(agent_home.stat().st_mode) == 0o700
     assert stat.S_IMODE((agent_home / "config.toml").stat().st_mode) == 0o600
     assert "made them private" in caplog.text
+
+
+def test_turns_can_be_erased_by_id_or_text_through_the_cli(agent_home, tmp_path):
+    path = tmp_path / "chat.jsonl"
+    path.write_text("\n".join(json.dumps(turn(s, t)) for s, t in [
+        ("a", "My locker combination is left 12 right 40."), ("a", "I live in Oslo."),
+        ("b", "the locker in gym B is mine")]) + "\n")
+    assert CliRunner().invoke(app, ["import", str(path)]).exit_code == 0
+    r = CliRunner().invoke(app, ["forget", "--turns-containing", "locker", "--json"])
+    assert r.exit_code == 0, r.output
+    assert len(json.loads(r.stdout)["erased_turns"]) == 2
+    r = CliRunner().invoke(app, ["forget", "--turn", "2"])
+    assert r.exit_code == 0 and "Erased 1 turn(s); facts they stated: f" in r.stdout  # the Oslo fact stays
+    r = CliRunner().invoke(app, ["forget", "--turn", "99"])
+    assert r.exit_code == 1 and r.output.strip() == "error: no turn with id 99"
+    assert files_containing(agent_home, "locker") == []
+    r = CliRunner().invoke(app, ["memory", "search", "Oslo locker", "--json"])
+    assert json.loads(r.stdout) == []

@@ -286,3 +286,13 @@ def test_a_client_leaving_mid_stream_frees_the_engine(daemon, fake_engine, monke
     while not any("client went away" in r.getMessage() for r in caplog.records) and time.time() < deadline:
         time.sleep(0.05)
     assert any("client went away: POST" in r.getMessage() for r in caplog.records)  # handled, no traceback
+
+
+def test_the_request_log_leaves_query_strings_out(daemon, caplog):
+    import logging
+    import urllib.parse
+
+    with caplog.at_level(logging.INFO, logger="hippo.server"):
+        status, _, _ = send(daemon, "GET", "/v1/hippo/search?" + urllib.parse.urlencode({"q": "my PIN 4321", "k": 3}))
+    assert status == 200
+    assert "/v1/hippo/search?…" in caplog.text and "4321" not in caplog.text
