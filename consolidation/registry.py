@@ -11,6 +11,7 @@ crash leaves no half-written `vNNNN`; `clean()` removes stale staging dirs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -22,6 +23,14 @@ from config import UserError
 from config.atomic import atomic_write_text, fsync_dir
 
 _VERSION = re.compile(r"^v(\d{4,})$")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,8 @@ class Registry:
         """Write the manifest and move a staged dir into place as the next version."""
         name = self.next_name()
         manifest = {**manifest, "version": name}
+        if (staging / "adapter.gguf").is_file():  # what `current` must hold, checkable after a crash
+            manifest["adapter_sha256"] = file_sha256(staging / "adapter.gguf")
         atomic_write_text(staging / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
         target = self.root / name
         os.replace(staging, target)

@@ -115,7 +115,7 @@ class Memory:
             raise
         self._extractor = extractor  # None: the one the settings name, loaded on first use
         self._closed = False
-        if self.store.needs_rebuild or self.ledger.migrated:
+        if self.store.needs_rebuild or self.ledger.migrated or not self.store.readable():
             self.rebuild_index()
             self.store.needs_rebuild = False
         else:

@@ -202,6 +202,15 @@ class TurnStore:
                             meta["time"], int(meta["turn_index"]), round(1.0 - float(dist), 4)))
         return hits
 
+    def readable(self) -> bool:
+        """Can the index answer a query? (A kill during an HNSW write can leave it unreadable.)"""
+        try:
+            if self.count():
+                self.collection.query(query_embeddings=[np.full(self.embedder.dim, 1.0, np.float32)], n_results=1)
+            return True
+        except Exception:
+            return False
+
     def reset(self) -> None:
         """Drop everything and start an empty collection. The embedded store is wiped from disk
         (Chroma keeps deleted documents in its SQLite file and queue otherwise)."""
