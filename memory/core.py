@@ -249,8 +249,7 @@ class Memory:
                 self.ledger.erase_value(f.value)
             if f.consolidated_at is None or f.unlearned_at is not None:
                 self.ledger.erase_fact(f.id)
-        self.ledger.compact()
-        self.rebuild_index()
+        self._rebuild_erased()
         return self.ledger.get(f.id)
 
     def erase_turns(self, ids: Sequence[int] = (), containing: str | None = None) -> dict:
@@ -265,8 +264,7 @@ class Memory:
         missing = sorted(set(wanted) - set(erased))
         if missing and not containing:
             raise UserError(f"no turn with id {missing[0]}")
-        self.ledger.compact()
-        self.rebuild_index()
+        self._rebuild_erased()
         return {"erased_turns": erased, "facts_stated": facts}
 
     # ------------------------------------------------------------------ retrieval
@@ -311,8 +309,33 @@ class Memory:
             n += len(batch)
         return n
 
-    def _index(self, batch: list[TurnRecord]) -> None:
-        """Add turns to the index with their stored vectors (computed and stored where missing)."""
+    def _rebuild_erased(self) -> None:
+        """After erasing text: compact the ledger, then rebuild the index without it — in a fresh
+        process for the embedded store (see `memory.reindex`), so no copy survives on disk."""
+        for batch in self.ledger.iter_visible_turns():  # vectors of the rewritten turns, before the child copies them
+            if any(t.vector is None for t in batch):
+                self._index_vectors(batch)
+        self.ledger.compact()
+        if self.settings.memory.chroma_url:
+            self.rebuild_index()
+            return
+        import shutil
+        import subprocess
+        import sys
+
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        self.store.close()
+        SharedSystemClient.clear_system_cache()
+        shutil.rmtree(self.settings.home / "chroma", ignore_errors=True)
+        done = subprocess.run([sys.executable, "-m", "memory.reindex", str(self.settings.home)],
+                              capture_output=True, text=True)
+        self.store = TurnStore(self.settings, self.embedder)
+        if done.returncode != 0:  # the index is derived data: rebuild it here rather than fail
+            self.rebuild_index()
+
+    def _index_vectors(self, batch: list[TurnRecord]) -> None:
+        """Compute and store the vectors a batch lacks."""
         todo = [t for t in batch if t.vector is None]
         if todo:
             vecs = self.embedder.encode([t.content for t in todo])
@@ -320,6 +343,10 @@ class Memory:
                 self.ledger.set_vectors([t.id for t in todo], vecs)
             for t, v in zip(todo, vecs):
                 t.vector = v
+
+    def _index(self, batch: list[TurnRecord]) -> None:
+        """Add turns to the index with their stored vectors (computed and stored where missing)."""
+        self._index_vectors(batch)
         self.store.add(batch, np.stack([t.vector for t in batch]))
 
     def stats(self) -> dict:
