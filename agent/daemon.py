@@ -34,6 +34,7 @@ from agent.client import daemon_dir, info_path, read_info, token_path
 from config import Settings, UserError
 from config.atomic import atomic_write_json, atomic_write_text
 from config.private import secure_home
+from agent.fair_lock import FairRLock
 
 log = logging.getLogger("hippo.daemon")
 
@@ -220,7 +221,7 @@ class Daemon:
         self.settings = settings
         self.home = settings.home
         self.records = RunRecords(self.home)
-        self.state_lock = threading.RLock()  # memory calls
+        self.state_lock = FairRLock()  # memory calls, in arrival order
         self.detect_lock = threading.Lock()  # one detection batch at a time; shutdown waits for it
         self.run_lock = threading.Lock()  # self.run
         self.run: Run | None = None

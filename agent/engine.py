@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from agent.fair_lock import FairRLock
 from config import UserError
 from config.models import model_sha256
 from config.settings import ModelSettings
@@ -71,7 +72,7 @@ class Engine:
         )
         self._base_sha256: str | None = None
         self._base_shapes: dict[str, tuple[int, ...]] | None = None
-        self._lock = threading.RLock()
+        self._lock = FairRLock()  # queued answers in arrival order
         self._adapter: ActiveAdapter | None = None
         self._adapter_ptr = None  # the loaded adapter
         self._applied = None  # what llama.cpp applies now: _adapter_ptr or None (scope gate)
