@@ -6,6 +6,7 @@ User mistakes raise `config.UserError`; `main()` prints them as one line and exi
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -18,10 +19,12 @@ from rich.table import Table
 
 from config import UserError, load_settings
 
+
 class _Commands(TyperGroup):
     """Turns a UserError raised by any command into one red line and exit code 1."""
 
     def invoke(self, ctx):
+        os.umask(0o077)  # everything the agent writes is private (see config/private.py)
         try:
             return super().invoke(ctx)
         except UserError as e:

@@ -247,6 +247,45 @@ def load_detection(results_dir: Path = RESULTS) -> dict[str, dict]:
     return out
 
 
+def load_trust(results_dir: Path = RESULTS) -> dict[str, dict]:
+    """`security`: security.json (bench/security.py); `load`: load.json (bench/load.py)."""
+    out = {}
+    for key in ("security", "load"):
+        path = Path(results_dir) / f"{key}.json"
+        if path.exists():
+            out[key] = json.loads(path.read_text())
+    return out
+
+
+def trust_section(t: dict[str, dict]) -> list[str]:
+    lines = ["### Security and load", ""]
+    sec = t.get("security")
+    if sec:
+        s, c, p, b = sec["secrets"], sec["control_tokens"], sec["poison"], sec["benign"]
+        rows = [
+            [f"secrets said in 2 sessions each ({s['cases']})", f"{s['values_in_files']} in files under AGENT_HOME, "
+             f"{s['values_in_search_or_recall']} in search/recall, {s['values_in_answers']} in answers, {s['facts_made']} facts"],
+            [f"role/control-token texts in history, recall and question ({c['cases']})",
+             f"{c['control_tokens_reaching_the_model']} control tokens reach the model"],
+            [f"injection and implausible-value texts, 2 sessions each ({p['cases']})",
+             f"{p['candidates']} candidates ({p['rejected_facts']} facts rejected with a reason)"],
+            [f"ordinary facts using trigger words, written by someone else ({b['cases']})",
+             f"{b['refused_by_the_gate']} refused by the gate ({b['candidates']} candidates)"],
+            ["a forgotten fact", f"{sec['forget']['files_with_the_value_after_forget']} files still hold its value"],
+        ]
+        lines += [f"`{sec['command']}` ({sec['date']}, {sec['cpu_count']} cores, extractor `{sec['extractor']}`):", "",
+                  *table(["attack", "result"], rows), ""]
+    load = t.get("load")
+    if load:
+        f, o = load["first_token_s"], load["order"]
+        order = "served in arrival order" if o["served_in_accept_order"] else f"{o['overtaken']} requests overtaken"
+        lines += [f"`{load['command']}` ({load['date']}, {load['machine']['cpu_count']} cores): {load['n']} concurrent "
+                  f"streaming chats ({load['max_tokens']} tokens, retrieval on): {load['failures']} failures; first token "
+                  f"p50 {num(f['p50'], 1)} s, p95 {num(f['p95'], 1)} s (one request alone: "
+                  f"{num(load['alone']['first_token_s'], 1)} s; they queue on the one engine); {order}.", ""]
+    return lines
+
+
 def _pr(x: dict | None) -> str:
     return "–" if not x else f"{num(x['precision'], 2)} / {num(x['recall'], 2)}"
 
@@ -379,7 +418,8 @@ def limits(results: dict[str, dict]) -> list[str]:
 
 
 def render(results: dict[str, dict], rel: str = "bench/results", pngs: set[str] | None = None,
-           results_dir: Path = RESULTS, detection: dict[str, dict] | None = None) -> str:
+           results_dir: Path = RESULTS, detection: dict[str, dict] | None = None,
+           trust: dict[str, dict] | None = None) -> str:
     """The Markdown of the Results section (without the marker lines)."""
     if not results:
         return "Not generated yet: run `python bench/evaluate.py --quick` then `python bench/report.py`.\n"
@@ -399,6 +439,8 @@ def render(results: dict[str, dict], rel: str = "bench/results", pngs: set[str] 
         lines += locomo_section(results["locomo"])
     if detection:
         lines += detection_section(detection)
+    if trust:
+        lines += trust_section(trust)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -418,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--print", action="store_true", help="print the section instead of writing README.md")
     args = ap.parse_args(argv)
     section = render(load_results(Path(args.results)), results_dir=Path(args.results),
-                     detection=load_detection(Path(args.results)))
+                     detection=load_detection(Path(args.results)), trust=load_trust(Path(args.results)))
     if args.print:
         print(section)
         return 0

@@ -1,7 +1,7 @@
 """Erase forgotten values from the records a consolidation leaves under `$AGENT_HOME`.
 
 Once a round has unlearned a forgotten fact, its value must not survive in any file: adapter
-manifests (every version that held the fact is also marked so it cannot be rolled back to),
+manifests and scope files (every version that held the fact is also marked so it cannot be rolled back to),
 consolidation reports and the daemon's run records. The ledger and the turn index erase their
 own copies (`memory.Memory.forget`, `Ledger.mark_unlearned`).
 """
@@ -37,7 +37,7 @@ def erase_values(home: Path, facts: Iterable) -> list[Path]:
     pattern = re.compile("|".join(rf"(?<!\w){re.escape(f.value.strip())}(?!\w)" for f in facts), re.IGNORECASE)
     ids = {f.id for f in facts}
     home = Path(home)
-    files = [*home.glob("adapters/v*/manifest.json"), *home.glob("consolidations/*.json"),
+    files = [*home.glob("adapters/v*/*.json"), *home.glob("consolidations/*.json"),
              *home.glob("daemon/runs/*.json")]
     changed = []
     for path in files:

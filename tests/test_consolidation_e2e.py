@@ -76,6 +76,13 @@ def test_learn_recall_forget(tmp_path):
     assert "bergen" in answers["In which city do I live?"].lower()
     assert "troms" not in answers["In which city do I live?"].lower()
     assert "pepper" in answers["What do I call my dog?"].lower()
+    # after that round the forgotten value is in no file, and no version that held it can come back
+    from tests.test_security import files_containing
+
+    home = load_settings().home
+    assert files_containing(home, "Lumen") == files_containing(home, "lumen") == []
+    r = runner.invoke(app, ["adapters", "rollback", "v0001"])
+    assert r.exit_code == 1 and "forgotten" in r.output
 
     nothing = consolidate()
     assert not nothing["published"] and "nothing to do" in nothing["reason"]
