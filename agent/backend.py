@@ -3,24 +3,63 @@
 `get_backend(settings)` returns a `DaemonBackend` when a daemon runs for this AGENT_HOME,
 otherwise a `LocalBackend` that opens the memory store itself (taking the store's owner lock,
 so a second writer fails with a clear error instead of corrupting the index). The CLI and the
-REPL only talk to this interface.
+REPL only talk to `Backend`: what differs between the two lives here.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Callable, Iterator, Protocol
 
 from agent import operations as ops
 from agent.client import DaemonClient
 from config import Settings, UserError
 
 Progress = Callable[[str, int, int], None]
+Log = Callable[[str], None]
+
+
+class Backend(Protocol):
+    """What the CLI and the REPL can do with the agent, wherever its state lives."""
+
+    where: str  # for one line of output: "in-process", or "daemon <url>"
+
+    def open(self, log: Log) -> tuple[str, str | None]:
+        """Be ready to chat (in-process: the store's owner lock taken, then the model loaded; `log`
+        hears of the slow step): (model name, adapter version)."""
+
+    def close(self) -> None: ...
+
+    def import_turns(self, turns: list[dict], progress: Progress | None = None) -> dict:
+        """Store `turns`, detect facts; the counts of `agent import`."""
+
+    def facts(self, status: list[str] | None = None) -> list[dict]: ...
+
+    def forget(self, fact: str) -> dict: ...
+
+    def erase_turns(self, ids: list[int], containing: str | None = None) -> dict: ...
+
+    def search(self, query: str, k: int) -> list[dict]: ...
+
+    def recall(self, question: str, session: str | None = None) -> list[dict]: ...
+
+    def adapter(self) -> tuple[str | None, int]:
+        """(version, #facts) of the adapter the next answer will use (swapped in now if it changed)."""
+
+    def chat(self, question: str, history=(), session: str | None = None, retrieval: bool = True,
+             remember: bool = True, max_tokens: int | None = None) -> tuple[dict, Iterator[str]]:
+        """(adapter info, streamed answer); the turns are remembered once the stream ends."""
+
+    def consolidate(self, progress: Progress, log: Log) -> dict:
+        """One consolidation run (the daemon's, joined if one runs); its report."""
+
+    def status(self) -> dict: ...
 
 
 class LocalBackend:
     """In-process: the memory store and the engine are opened on first use."""
 
-    via = "local"
+    where = "in-process"
 
     def __init__(self, settings: Settings, engine=None) -> None:
         self.settings = settings
@@ -42,6 +81,11 @@ class LocalBackend:
 
             self._engine = open_engine(self.settings)
         return self._engine
+
+    def open(self, log: Log) -> tuple[str, str | None]:
+        self.memory  # the store's owner lock first: fail before the model loads
+        log("loading model…")
+        return self.engine.model_name, self.adapter()[0]
 
     def close(self) -> None:
         if self._memory is not None:
@@ -70,31 +114,20 @@ class LocalBackend:
 
     # ---- engine ---------------------------------------------------------------------------
     def adapter(self) -> tuple[str | None, int]:
-        """(version, #facts) of the adapter the next answer will use."""
-        return self.sync_adapter()
+        from consolidation.live import sync_adapter
 
-    def sync_adapter(self) -> tuple[str | None, int]:
-        """Swap in the registry's current version if another one runs; (version, #facts)."""
-        from consolidation.live import apply_version
-        from consolidation.registry import Registry
-
-        current = Registry(self.settings.home).current()
-        running = self.engine.adapter.version if self.engine.adapter else None
-        if (current.name if current else None) != running:
-            apply_version(self.engine, self.settings, current)
-        return (current.name, len(current.manifest.get("facts", []))) if current else (None, 0)
+        return sync_adapter(self.engine, self.settings)
 
     def chat(self, question: str, history=(), session: str | None = None, retrieval: bool = True,
              remember: bool = True, max_tokens: int | None = None) -> tuple[dict, Iterator[str]]:
-        """(adapter info, streamed answer); the turns are remembered once the stream ends."""
-        version, n = self.sync_adapter()
+        version, n = self.adapter()
         context = ops.recalled_texts(self.recall(question, session)) if retrieval else ()
         memory = self.memory if remember else None
         pieces = ops.answer_and_remember(self.engine, memory, question, history, context, max_tokens,
                                          session if remember else None, memory.detect if memory else None)
         return {"adapter": version, "adapter_facts": n, "session": session}, pieces
 
-    def consolidate(self, progress: Progress, log: Callable[[str], None]) -> dict:
+    def consolidate(self, progress: Progress, log: Log) -> dict:
         from consolidation.pipeline import consolidate
 
         return consolidate(self.settings, self.memory, self.engine, progress=progress, log=log).to_dict()
@@ -110,16 +143,19 @@ class LocalBackend:
 class DaemonBackend:
     """Through the running daemon's HTTP API (it owns the store and the live engine)."""
 
-    via = "daemon"
-
     def __init__(self, client: DaemonClient) -> None:
         self.client = client
+        self.where = f"daemon {client.url}"
+
+    def open(self, log: Log) -> tuple[str, str | None]:
+        info = self.status()
+        return Path(info["model"]).name, info.get("adapter")
 
     def close(self) -> None:
         pass
 
     def import_turns(self, turns: list[dict], progress: Progress | None = None) -> dict:
-        """The daemon embeds and detects outside its memory lock and streams its progress back."""
+        # the daemon embeds and detects outside its memory lock and streams its progress back
         report: dict = {}
         for event in self.client.lines("POST", "/v1/hippo/import", {"turns": turns, "progress": True}):
             if event.get("event") == "progress" and progress:
@@ -155,7 +191,6 @@ class DaemonBackend:
         return self.client.request("GET", "/v1/hippo/recall?" + urlencode(params))
 
     def adapter(self) -> tuple[str | None, int]:
-        """(version, #facts) of the adapter the daemon's next answer will use."""
         a = self.client.request("GET", "/v1/hippo/adapter")
         return a["adapter"], a["adapter_facts"]
 
@@ -166,7 +201,8 @@ class DaemonBackend:
                 **({"session": session} if session else {}), **({"max_tokens": max_tokens} if max_tokens else {})}
         return self.client.chat(body)
 
-    def consolidate(self, progress: Progress, log: Callable[[str], None]) -> dict:
+    def consolidate(self, progress: Progress, log: Log) -> dict:
+        log(f"asking the daemon ({self.client.url}) to consolidate…")
         report: dict = {}
         for event in self.client.lines("POST", "/v1/hippo/consolidate", {}):
             kind = event.get("event")
@@ -182,7 +218,7 @@ class DaemonBackend:
         return self.client.request("GET", "/v1/hippo/status")
 
 
-def get_backend(settings: Settings, engine=None) -> LocalBackend | DaemonBackend:
+def get_backend(settings: Settings, engine=None) -> Backend:
     """The daemon when one runs for `settings.home`, else this process."""
     client = DaemonClient.find(settings)
     return DaemonBackend(client) if client is not None else LocalBackend(settings, engine)

@@ -157,6 +157,14 @@ def demo() -> None:
     run_demo(load_settings(), console)
 
 
+@app.command("mcp")
+def mcp_server() -> None:
+    """Serve the memory to other agents over MCP (stdio): remember, recall, facts, forget, ask, status."""
+    from agent.mcp_server import serve
+
+    serve(load_settings())
+
+
 from agent import consolidate_cli, daemon_cli, memory_cli  # noqa: E402
 
 memory_cli.register(app)  # import, facts, forget, memory search

@@ -28,8 +28,6 @@ def consolidate(
     out = err if as_json else console
     backend = get_backend(load_settings())
     try:
-        if backend.via == "daemon":
-            out.print(f"[dim]asking the daemon ({backend.client.url}) to consolidate…[/]")
         with stage_progress(out, transient=as_json) as (progress, log):
             report = backend.consolidate(progress, log)
     finally:

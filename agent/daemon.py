@@ -9,9 +9,10 @@ serves the local HTTP API (`agent.server`) and runs an APScheduler 3 scheduler:
 - `consolidate` (one-shot): one consolidation run, on a separate engine so chat goes on;
 - `nightly` (cron, optional): consolidate at `daemon.nightly`.
 
-APScheduler runs are at-most-once and its job store is only a schedule, so every run is also
-recorded under `$AGENT_HOME/daemon/runs/` (started → finished). A run still "running" when the
-daemon starts was cut short (kill -9, power loss): it is marked interrupted and resumed at once.
+The jobs live in memory (APScheduler's default store): they are registered from code at every
+start, and APScheduler runs are at-most-once, so every consolidation is recorded under
+`$AGENT_HOME/daemon/runs/` (started → finished). A run still "running" when the daemon starts
+was cut short (kill -9, power loss): it is marked interrupted and resumed at once.
 The registry keeps the previous adapter live through any crash (see `consolidation.pipeline`).
 """
 
@@ -37,29 +38,6 @@ from config.private import secure_home
 from agent.fair_lock import FairRLock
 
 log = logging.getLogger("hippo.daemon")
-
-_DAEMON: "Daemon | None" = None  # the running daemon, for the scheduler's job functions
-
-
-# ---- job functions: module level, so the SQLite job store can refer to them by name ---------
-def idle_check_job() -> None:
-    if _DAEMON is not None:
-        _DAEMON.idle_check()
-
-
-def detect_job() -> None:
-    if _DAEMON is not None:
-        _DAEMON.detect(yield_to_chat=True)
-
-
-def consolidate_job(trigger: str = "request") -> None:
-    if _DAEMON is not None:
-        _DAEMON.execute_run(trigger)
-
-
-def nightly_job() -> None:
-    if _DAEMON is not None:
-        _DAEMON.begin_consolidation("nightly", force=True)
 
 
 class LockedMemory:
@@ -239,7 +217,6 @@ class Daemon:
         from consolidation.registry import Registry
         from memory import Memory
 
-        global _DAEMON
         running = read_info(self.home)
         if running and running.get("pid") != os.getpid():
             raise UserError(f"a daemon already runs for {self.home} (PID {running['pid']}, "
@@ -255,11 +232,10 @@ class Daemon:
             self.token = ensure_token(self.home)
             self.server = make_server(self)
             self.port = self.server.server_address[1]
-            _DAEMON = self
-            self._start_scheduler()
             atomic_write_json(info_path(self.home), {
                 "pid": os.getpid(), "host": self.settings.daemon.host, "port": self.port,
                 "started": _now(), "home": str(self.home)})
+            self._start_scheduler()  # last: nothing after it can fail and leave it running
         except BaseException:
             self._release()
             raise
@@ -272,28 +248,18 @@ class Daemon:
 
     def _start_scheduler(self) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor
-        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.background import BackgroundScheduler
 
         d = self.settings.daemon
-        store = SQLAlchemyJobStore(url=f"sqlite:///{daemon_dir(self.home) / 'jobs.sqlite'}")
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": store}, executors={"default": ThreadPoolExecutor(3)},
+            executors={"default": ThreadPoolExecutor(3)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600})
-        self.scheduler.start(paused=True)
-        # registered from code at every start (a stored job whose function moved would be lost)
-        self.scheduler.add_job(idle_check_job, "interval", seconds=d.check_seconds, id="idle-check",
-                               replace_existing=True)
+        self.scheduler.add_job(self.idle_check, "interval", seconds=d.check_seconds, id="idle-check")
         if d.nightly:
             hour, minute = d.nightly.split(":")
-            self.scheduler.add_job(nightly_job, "cron", hour=int(hour), minute=int(minute), id="nightly",
-                                   replace_existing=True)
-        elif self.scheduler.get_job("nightly"):
-            self.scheduler.remove_job("nightly")
-        for stale in ("consolidate", "detect"):  # one-shots of a previous life: runs are resumed above
-            if self.scheduler.get_job(stale):
-                self.scheduler.remove_job(stale)
-        self.scheduler.resume()
+            self.scheduler.add_job(self.begin_consolidation, "cron", hour=int(hour), minute=int(minute),
+                                   id="nightly", args=["nightly"], kwargs={"force": True})
+        self.scheduler.start()
 
     def serve(self) -> None:
         """Serve until `stop()` (SIGTERM/SIGINT or POST /v1/hippo/shutdown)."""
@@ -329,8 +295,6 @@ class Daemon:
         log.info("daemon stopped")
 
     def _release(self) -> None:
-        global _DAEMON
-        _DAEMON = None
         try:
             info = read_info(self.home)
             if info is None or info.get("pid") == os.getpid():
@@ -345,27 +309,12 @@ class Daemon:
                 self.memory.close()
 
     # ---- chat -----------------------------------------------------------------------------
-    def sync_adapter(self) -> None:
-        """Make the registry's current version live (after a rollback, or a publish elsewhere)."""
-        from consolidation.live import apply_version
-        from consolidation.registry import Registry
+    def adapter(self) -> tuple[str | None, int]:
+        """(version, #facts) of the adapter the next answer uses: the registry's current one, swapped
+        in now if it changed (a rollback, or a publish elsewhere)."""
+        from consolidation.live import sync_adapter
 
-        current = Registry(self.home).current()
-        running = self.engine.adapter.version if self.engine.adapter else None
-        if (current.name if current else None) != running:
-            apply_version(self.engine, self.settings, current)
-            log.info("adapter now %s", current.name if current else "none")
-
-    def adapter_info(self) -> tuple[str | None, int]:
-        a = self.engine.adapter
-        if a is None or not a.version:
-            return None, 0
-        from consolidation.registry import Registry
-
-        try:
-            return a.version, len(Registry(self.home).get(a.version).manifest.get("facts", []))
-        except UserError:
-            return a.version, 0
+        return sync_adapter(self.engine, self.settings)
 
     def chat(self, question: str, history: list[tuple[str, str]], session: str, retrieval: bool,
              remember: bool, max_tokens: int | None) -> Iterator[str]:
@@ -391,7 +340,8 @@ class Daemon:
         from datetime import datetime, timedelta
 
         when = datetime.now() + timedelta(seconds=self.settings.daemon.detect_delay_seconds)
-        self.scheduler.add_job(detect_job, "date", run_date=when, id="detect", replace_existing=True)
+        self.scheduler.add_job(self.detect, "date", run_date=when, id="detect", replace_existing=True,
+                               kwargs={"yield_to_chat": True})
 
     def detect(self, yield_to_chat: bool = False, progress: Callable[[int, int], None] | None = None):
         """Fact detection: the extractor runs outside the memory lock, batch by batch, so chat, recall and
@@ -453,8 +403,7 @@ class Daemon:
             if self.run is not None and not self.run.done:
                 return self.run
             self.run = Run(time.strftime("%Y%m%dT%H%M%S") + f"-{trigger}", trigger)
-            self.scheduler.add_job(consolidate_job, id="consolidate", replace_existing=True,
-                                   kwargs={"trigger": trigger})
+            self.scheduler.add_job(self.execute_run, id="consolidate", replace_existing=True, args=[trigger])
             log.info("consolidation queued (%s)", trigger)
             return self.run
 
@@ -496,7 +445,7 @@ class Daemon:
                                                          "nothing" if result.reason.startswith("nothing") else "rejected")
             self.records.finish(rec, status=status, reason=result.reason, version=result.version)
             if result.published:
-                self.sync_adapter()
+                self.adapter()
             log.info("consolidation %s: %s", run.id, result.reason)
         except Cancelled:
             report = {"version": None, "published": False, "reason": "cancelled: the daemon is stopping"}
@@ -518,8 +467,6 @@ class Daemon:
         from agent.status import collect_status
 
         info = collect_status(self.settings)
-        version, n = self.adapter_info()
-        info["adapter"], info["adapter_facts"] = version, n
         jobs = [{"id": j.id, "next_run": j.next_run_time.isoformat() if j.next_run_time else None}
                 for j in self.scheduler.get_jobs()]
         info["daemon"] = {
@@ -531,12 +478,3 @@ class Daemon:
             "log": str(self.home / "logs" / "daemon.log"),
         }
         return info
-
-
-def run_foreground(settings: Settings) -> None:
-    """`agent daemon --foreground`: start, serve until stopped."""
-    logfile = setup_logging(settings.home, foreground=True)
-    daemon = Daemon(settings)
-    daemon.start()
-    log.info("logging to %s", logfile)
-    daemon.serve()

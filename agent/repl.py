@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import signal
 import time
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -150,18 +149,10 @@ def run_repl(settings: Settings, console: Console | None = None, session: str | 
     # job, CI, a supervisor): install Python's handler for the session, put the old one back after.
     previous_sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        if backend.via == "local":
-            backend.memory  # take the store's owner lock now: fail before the prompt, not after
-            console.print("[bold]hippo-agent[/] — loading model…", end="")
-            model = backend.engine.model_name
-            adapter, _ = backend.sync_adapter()
-        else:
-            info = backend.status()
-            model, adapter = Path(info["model"]).name, info.get("adapter")
+        model, adapter = backend.open(lambda msg: console.print(f"[bold]hippo-agent[/] — {msg}", end=""))
         chat = ChatSession(settings, backend, console, session, retrieval, adapter)
-        where = f"daemon {backend.client.url}" if backend.via == "daemon" else "in-process"
         console.print(f"\r[bold]hippo-agent[/] · model {model} · adapter {adapter or 'none'} · session "
-                      f"{chat.session} · {where}\n[dim]/help for commands, /exit to leave[/]")
+                      f"{chat.session} · {backend.where}\n[dim]/help for commands, /exit to leave[/]")
         while True:
             try:
                 line = console.input("[bold cyan]you>[/] ").strip()

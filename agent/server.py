@@ -312,8 +312,7 @@ class Handler(BaseHTTPRequestHandler):
     def chat_completions(self, body, query) -> None:
         req = parse_chat(body)
         daemon = self.daemon
-        daemon.sync_adapter()
-        version, n_facts = daemon.adapter_info()
+        version, n_facts = daemon.adapter()
         headers = {"X-Hippo-Adapter": version or "", "X-Hippo-Adapter-Facts": str(n_facts),
                    "X-Hippo-Session": req["session"]}
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
@@ -347,8 +346,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send_json(self.daemon.status())
 
     def adapter(self, body, query) -> None:
-        self.daemon.sync_adapter()
-        version, n_facts = self.daemon.adapter_info()
+        version, n_facts = self.daemon.adapter()
         self._send_json({"adapter": version, "adapter_facts": n_facts})
 
     def import_turns(self, body, query) -> None:

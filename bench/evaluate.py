@@ -31,7 +31,6 @@ Accuracy is only ever measured on held-out paraphrases (never on training questi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -159,26 +158,6 @@ def persona(name: str = "persona.json") -> list[SimpleNamespace]:
     return [fact(i, d) for i, d in enumerate(json.loads((HERE / "data" / name).read_text()))]
 
 
-@contextlib.contextmanager
-def reduced_bank(n: int | None):
-    """In --quick, the publish gate measures locality on the first `n` bank prompts and the first `n`
-    personal near-misses only (the full run uses all of them)."""
-    if not n:
-        yield
-        return
-    original_bank, original_evaluate = pipeline.locality_bank, pipeline.evaluate
-
-    def evaluate(*args, personal=((), ()), **kw):
-        return original_evaluate(*args, personal=(personal[0][:n], personal[1][:n]), **kw)
-
-    pipeline.locality_bank = lambda: original_bank()[:n]
-    pipeline.evaluate = evaluate
-    try:
-        yield
-    finally:
-        pipeline.locality_bank, pipeline.evaluate = original_bank, original_evaluate
-
-
 class Asker:
     """Asks the engine one question and measures it (prompt tokens, first token, decode rate)."""
 
@@ -287,27 +266,15 @@ def build_turns(facts, n_sessions: dict[str, int], seed: int = 0) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------ part: systems
-def consolidate_keeping_candidate(settings, memory, engine, keep: Path):
-    """`pipeline.consolidate` unchanged, except that a copy of the candidate is kept in `keep`.
+def consolidate_keeping_candidate(settings, memory, engine, keep: Path, gate_prompts: int | None):
+    """`pipeline.consolidate`, keeping a copy of the candidate in `keep`.
 
     If the publish gate rejects the candidate, the product keeps answering without it; the copy
     lets the benchmark still show what the rejected adapter would have done (clearly labelled).
     Returns (report, AdapterVersion-like of the copy or None).
     """
-    import shutil
-
-    original = pipeline.build_candidate
-
-    def build_and_copy(*a, **kw):
-        cand = original(*a, **kw)
-        shutil.copytree(cand.staging, keep)
-        return cand
-
-    pipeline.build_candidate = build_and_copy
-    try:
-        report = pipeline.consolidate(settings, memory, engine, progress=stage_printer(""), log=lambda m: None)
-    finally:
-        pipeline.build_candidate = original
+    report = pipeline.consolidate(settings, memory, engine, progress=stage_printer(""), log=lambda m: None,
+                                  gate_prompts=gate_prompts, keep=keep)
     if not keep.exists():
         return report, None
     return report, SimpleNamespace(path=keep, gguf=keep / "adapter.gguf", name="candidate")
@@ -424,8 +391,7 @@ def systems_part(args, cfg, engine, embedder) -> dict:
                 f"{dict(Counter(detection.values()))}")
             log("systems: consolidating with the real pipeline (detect -> synthesize -> train -> gate -> publish)")
             t = time.perf_counter()
-            with reduced_bank(cfg["bank"]):
-                report, kept = consolidate_keeping_candidate(settings, memory, engine, Path(keep_dir) / "v")
+            report, kept = consolidate_keeping_candidate(settings, memory, engine, Path(keep_dir) / "v", cfg["bank"])
             consolidation_s = time.perf_counter() - t
             log(f"systems: {report.reason} ({consolidation_s:.0f} s)")
             published = Registry(settings.home).current()
@@ -568,9 +534,8 @@ def natural_part(args, cfg, engine, embedder) -> dict:
                 report = None
                 if cands:
                     log(f"natural {path.stem}: consolidating {len(cands)} candidate(s)")
-                    with reduced_bank(cfg["bank"]):
-                        report = pipeline.consolidate(settings, memory, engine, progress=stage_printer(""),
-                                                      log=lambda m: None)
+                    report = pipeline.consolidate(settings, memory, engine, progress=stage_printer(""),
+                                                  log=lambda m: None, gate_prompts=cfg["bank"])
                 version = Registry(settings.home).current()
                 learned = memory.facts("consolidated") if version else []
                 qs = []
@@ -697,9 +662,8 @@ def locomo_part(args, cfg, engine, embedder, k: int, min_score: float) -> dict:
                 version, report = None, None
                 if cands:
                     log(f"locomo {path.stem}: consolidating {len(cands)} detected fact(s)")
-                    with reduced_bank(cfg["bank"]):
-                        report = pipeline.consolidate(settings, memory, engine, progress=stage_printer(""),
-                                                      log=lambda m: None)
+                    report = pipeline.consolidate(settings, memory, engine, progress=stage_printer(""),
+                                                  log=lambda m: None, gate_prompts=cfg["bank"])
                     version = Registry(settings.home).current()
                 ev_text = _evidence_text(path)
                 sampled = {x["index"] for x in locomo_items(path, turns, cfg["locomo_qa"])}
@@ -774,10 +738,10 @@ def consolidate_facts(settings, engine, facts, earlier_ids, bank_n) -> tuple[dic
     """One build_candidate run (what consolidation would publish) on `facts`; metrics + wall time."""
     import shutil
 
-    with tempfile.TemporaryDirectory(prefix="hippo-eval-reg-") as tmp, reduced_bank(bank_n):
+    with tempfile.TemporaryDirectory(prefix="hippo-eval-reg-") as tmp:
         t = time.perf_counter()
         cand = pipeline.build_candidate(settings, engine, facts, earlier_ids, [], Registry(Path(tmp)),
-                                        progress=stage_printer(""), log=lambda m: None)
+                                        progress=stage_printer(""), log=lambda m: None, gate_prompts=bank_n)
         wall = time.perf_counter() - t
         shutil.rmtree(cand.staging, ignore_errors=True)
     engine.set_adapter(None)

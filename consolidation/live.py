@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from config import Settings
-from consolidation.registry import AdapterVersion
+from consolidation.registry import AdapterVersion, Registry
+
+log = logging.getLogger("hippo.live")
 
 
 def embedder_for(settings: Settings):
@@ -24,3 +28,13 @@ def apply_version(engine, settings: Settings, version: AdapterVersion | None):
 
         scope = Scope.load(version.path, embedder_for(settings), settings.consolidation.scope_threshold)
     return engine.set_adapter(version.gguf, version=version.name, scope=scope)
+
+
+def sync_adapter(engine, settings: Settings) -> tuple[str | None, int]:
+    """Make the registry's current version live in `engine` if another one runs (after a publish
+    elsewhere, or a rollback); (version, #facts) of the adapter the next answer uses."""
+    current = Registry(settings.home).current()
+    if (current.name if current else None) != (engine.adapter.version if engine.adapter else None):
+        apply_version(engine, settings, current)
+        log.info("adapter now %s", current.name if current else "none")
+    return (current.name, len(current.manifest.get("facts", []))) if current else (None, 0)

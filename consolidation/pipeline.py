@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -86,12 +87,26 @@ class Candidate:
     manifest: dict
 
 
+def export_adapter(model, info, alpha: float, out_dir: Path, version: str | None = None) -> Path:
+    """Save the trained LoRA `model` into `out_dir`: PEFT files (for torch) and `adapter.gguf` (for
+    llama.cpp, stamped with the base model `info`)."""
+    from consolidation.adapter_file import write_lora_gguf
+    from consolidation.train import lora_state_dict
+
+    model.save_pretrained(out_dir, safe_serialization=True)
+    return write_lora_gguf(lora_state_dict(model), out_dir / "adapter.gguf", architecture=info.architecture,
+                           n_layers=info.n_layers, alpha=alpha, base_sha256=info.sha256, version=version)
+
+
 def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], unlearn, registry: Registry,
-                    progress: Progress | None = None, log: Callable[[str], None] = print) -> Candidate:
+                    progress: Progress | None = None, log: Callable[[str], None] = print,
+                    gate_prompts: int | None = None) -> Candidate:
     """Synthesize → train → measure perplexity → export + scope → gate, for `facts` (FactLike).
 
     `earlier_ids`: facts consolidated before (their retention is checked); `unlearn`: facts
-    whose values must no longer come out. Needs no memory store: benchmarks call it directly.
+    whose values must no longer come out; `gate_prompts`: the gate measures locality on the first
+    `gate_prompts` bank and personal prompts only (benchmarks' quick runs; None: all of them).
+    Needs no memory store: benchmarks call it directly.
     """
     progress = progress or (lambda *a: None)
     c = settings.consolidation
@@ -111,7 +126,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
     anchors = prompts[: c.anchors]
     anchor_answers = cached_answers(settings.cache, key, anchors, engine.answer,
                                     lambda i, n: progress("base answers (anchors, once)", i, n)) if anchors else []
-    bank = locality_bank()
+    bank = locality_bank()[:gate_prompts]
     base_bank = cached_answers(settings.cache, key, [b.question for b in bank], engine.answer,
                                lambda i, n: progress("base answers (bank, once)", i, n))
     seconds["baselines"] = time.perf_counter() - t0
@@ -120,7 +135,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
     t0 = time.perf_counter()
     from consolidation.base_model import load_base_model
     from consolidation.prompt import format_for_model
-    from consolidation.train import lora_state_dict, train_lora
+    from consolidation.train import train_lora
 
     model, tokenizer, info = load_base_model(settings, progress=log)
     fmt = format_for_model(settings.model.prompt_format, info.gguf_path)
@@ -148,14 +163,9 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
 
     # export into a staging dir
     t0 = time.perf_counter()
-    from consolidation.adapter_file import write_lora_gguf
-
     staging = registry.stage()
     version = registry.next_name()
-    result.model.save_pretrained(staging, safe_serialization=True)
-    gguf_path = write_lora_gguf(lora_state_dict(result.model), staging / "adapter.gguf",
-                                architecture=info.architecture, n_layers=info.n_layers, alpha=c.alpha,
-                                base_sha256=info.sha256, version=version)
+    gguf_path = export_adapter(result.model, info, c.alpha, staging, version)
     train_stats = {"train_steps": result.steps, "train_tokens": result.tokens,
                    "train_examples": len(examples), "stopped_early": result.stopped_early,
                    "final_loss": result.losses[-1]}
@@ -171,7 +181,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
 
     # the gate
     t0 = time.perf_counter()
-    unseen = [p for p in prompts[c.anchors:] if is_personal(p)]
+    unseen = [p for p in prompts[c.anchors:] if is_personal(p)][:gate_prompts]
     gate = evaluate(engine, gguf_path, scope, groups, earlier_ids, unlearn_groups, bank, base_bank, c.gate,
                     ppl_drift=ppl_new / ppl_base - 1.0, scope_on=c.scope_gate,
                     personal=(unseen, cached_answers(settings.cache, key, unseen, _base_answer(engine),
@@ -204,11 +214,13 @@ def _base_answer(engine):
 
 
 def consolidate(settings: Settings, memory, engine, progress: Progress | None = None,
-                log: Callable[[str], None] = print, detect: Callable[[], object] | None = None) -> ConsolidationReport:
+                log: Callable[[str], None] = print, detect: Callable[[], object] | None = None,
+                gate_prompts: int | None = None, keep: Path | None = None) -> ConsolidationReport:
     """Run one consolidation with `memory` (a memory.Memory) and the live `engine`.
 
     `detect` brings the facts up to date first (default `memory.detect`; the daemon passes its own,
-    which extracts outside its memory lock)."""
+    which extracts outside its memory lock). Benchmarks: `gate_prompts` as in `build_candidate`;
+    `keep` gets a copy of the candidate, published or not (what a rejected adapter would answer)."""
     t_start = time.perf_counter()
     registry = Registry(settings.home)
     stale = registry.clean()
@@ -232,7 +244,10 @@ def consolidate(settings: Settings, memory, engine, progress: Progress | None = 
         return ConsolidationReport(None, True, [], seconds={"total": time.perf_counter() - t_start},
                                    reason="no facts left: adapter removed", unlearned=[f.id for f in unlearn])
 
-    cand = build_candidate(settings, engine, facts, {f.id for f in consolidated}, unlearn, registry, progress, log)
+    cand = build_candidate(settings, engine, facts, {f.id for f in consolidated}, unlearn, registry, progress, log,
+                           gate_prompts)
+    if keep is not None:
+        shutil.copytree(cand.staging, keep)
     report = ConsolidationReport(cand.version, cand.gate.passed, fact_dicts, cand.metrics, cand.seconds,
                                  failures=cand.gate.failures)
     if cand.gate.passed:
@@ -244,8 +259,6 @@ def consolidate(settings: Settings, memory, engine, progress: Progress | None = 
         report.unlearned = [f.id for f in unlearn]
         report.reason = f"published {cand.version}"
     else:
-        import shutil
-
         shutil.rmtree(cand.staging, ignore_errors=True)
         apply_version(engine, settings, registry.current())  # the previous adapter stays live
         report.version = None

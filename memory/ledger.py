@@ -447,16 +447,21 @@ class Ledger:
         return {r[0] for r in self.db.execute("SELECT id FROM turns WHERE hidden = 1")}
 
     def counts(self) -> dict:
-        r = self.db.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT session), COALESCE(SUM(hidden), 0) FROM turns"
-        ).fetchone()
-        by_status = dict(self.db.execute("SELECT status, COUNT(*) FROM facts GROUP BY status").fetchall())
-        return {
-            "turns": r[0],
-            "sessions": r[1],
-            "hidden_turns": r[2],
-            "facts": {s: by_status.get(s, 0) for s in STATUSES},
-        }
+        return _counts(self.db)
+
+    @staticmethod
+    def read_counts(path: str | Path) -> dict:
+        """`counts()` of the ledger at `path`, opened read-only (no migration, no owner lock: `agent
+        status` works while another process owns the store); all zero when there is none yet."""
+        if Path(path).exists():
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                return _counts(db)
+            except sqlite3.Error:
+                pass
+            finally:
+                db.close()
+        return {"turns": 0, "sessions": 0, "hidden_turns": 0, "facts": dict.fromkeys(STATUSES, 0)}
 
     # ------------------------------------------------------------------ facts
     def _fact_from_row(self, r: sqlite3.Row) -> Fact:
@@ -630,6 +635,12 @@ class Ledger:
     def support_turn_ids(self, fid: str) -> list[int]:
         return [r[0] for r in self.db.execute(
             "SELECT turn_id FROM fact_support WHERE fact_id = ?", (fid,))]
+
+
+def _counts(db: sqlite3.Connection) -> dict:
+    r = db.execute("SELECT COUNT(*), COUNT(DISTINCT session), COALESCE(SUM(hidden), 0) FROM turns").fetchone()
+    by_status = dict(db.execute("SELECT status, COUNT(*) FROM facts GROUP BY status").fetchall())
+    return {"turns": r[0], "sessions": r[1], "hidden_turns": r[2], "facts": {s: by_status.get(s, 0) for s in STATUSES}}
 
 
 def epoch(dt: datetime) -> float:

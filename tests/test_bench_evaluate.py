@@ -1,4 +1,4 @@
-"""bench/evaluate.py helpers that need no model: the --quick gate reduction and the conversation builder."""
+"""bench/evaluate.py helpers that need no model: the conversation builder and the scoring."""
 
 from __future__ import annotations
 
@@ -10,21 +10,6 @@ from config import load_settings
 @pytest.fixture(scope="module")
 def evaluate(load_bench):
     return load_bench("evaluate")
-
-
-def test_quick_gate_uses_the_first_n_bank_and_personal_prompts_then_restores(evaluate, monkeypatch):
-    from consolidation import pipeline
-
-    seen = {}
-    monkeypatch.setattr(pipeline, "evaluate", lambda *a, personal=((), ()), **kw: seen.setdefault("p", personal))
-    full_bank = pipeline.locality_bank()
-    with evaluate.reduced_bank(5):
-        assert pipeline.locality_bank() == full_bank[:5]
-        pipeline.evaluate("engine", personal=(list("abcdefgh"), list("ABCDEFGH")))
-    assert seen["p"] == (list("abcde"), list("ABCDE"))
-    assert len(pipeline.locality_bank()) == len(full_bank) > 5
-    with evaluate.reduced_bank(None):  # the full run: untouched
-        assert pipeline.locality_bank() == full_bank
 
 
 def test_turns_state_each_fact_in_its_planned_number_of_sessions(evaluate):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import stat
 import threading
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -162,6 +163,40 @@ def test_interrupted_run_is_resumed_at_start(fake_engine, monkeypatch, agent_hom
     finally:
         d._shutdown()
     assert not info_path(agent_home).exists()
+
+
+def test_jobs_are_the_daemons_own_methods_registered_at_start(fake_engine, monkeypatch, agent_home):
+    from agent.daemon import Daemon
+
+    monkeypatch.setenv("AGENT_DAEMON__PORT", "0")
+    monkeypatch.setenv("AGENT_DAEMON__NIGHTLY", "03:00")
+    monkeypatch.setenv("AGENT_DAEMON__DETECT_DELAY_SECONDS", "0")
+    d = Daemon(load_settings())
+    d.start()
+    try:
+        assert sorted(j.id for j in d.scheduler.get_jobs()) == ["idle-check", "nightly"]
+        assert not list((agent_home / "daemon").glob("*.sqlite"))  # the schedule lives in memory only
+        d.memory.add_turns([json.loads(x) for x in open(THREE_FACTS)])
+        d.queue_detect()  # the `detect` job runs at once (no delay) and finds the three facts
+        deadline = time.time() + 10
+        while d.memory.pending_count() and time.time() < deadline:
+            time.sleep(0.05)
+        assert len(d.memory.facts("candidate")) == 3
+    finally:
+        d._shutdown()
+
+
+def test_both_backends_implement_the_one_interface():
+    import inspect
+
+    from agent.backend import Backend, DaemonBackend, LocalBackend
+
+    members = [n for n, f in vars(Backend).items() if inspect.isfunction(f) and not n.startswith("_")]
+    assert {"open", "chat", "adapter", "consolidate", "status", "close"} <= set(members)
+    for name in members:
+        want = inspect.signature(getattr(Backend, name))
+        assert inspect.signature(getattr(LocalBackend, name)) == want, name
+        assert inspect.signature(getattr(DaemonBackend, name)) == want, name
 
 
 def test_second_daemon_is_refused(daemon, agent_home):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -28,14 +29,18 @@ def engine():
 @pytest.fixture(scope="module")
 def trained_adapter(tmp_path_factory):
     """A real PEFT LoRA trained a few steps on the real model, exported to GGUF."""
-    from consolidation.build import build_adapter
-    from consolidation.train import Example, LoraTrainConfig
+    from consolidation.base_model import load_base_model
+    from consolidation.pipeline import export_adapter
+    from consolidation.prompt import format_for_model
+    from consolidation.train import Example, LoraTrainConfig, train_lora
 
     examples = [Example("What is my dog's name?", "Your dog's name is Biscuit."),
                 Example("What's my dog called?", "Your dog is called Biscuit."),
                 Example("Who is Biscuit?", "Biscuit is your dog.")]
-    out = tmp_path_factory.mktemp("adapter")
-    return build_adapter(load_settings(), examples, out, LoraTrainConfig(steps=12, batch_size=3), progress=lambda m: None)
+    settings, cfg, out = load_settings(), LoraTrainConfig(steps=12, batch_size=3), tmp_path_factory.mktemp("adapter")
+    model, tokenizer, info = load_base_model(settings, progress=lambda m: None)
+    result = train_lora(model, tokenizer, format_for_model(settings.model.prompt_format, info.gguf_path), examples, cfg)
+    return SimpleNamespace(gguf=export_adapter(result.model, info, cfg.alpha, out), peft_dir=out)
 
 
 def test_greedy_is_deterministic(engine):
