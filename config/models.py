@@ -74,10 +74,15 @@ def model_sha256(path: Path) -> str:
             return entry["sha256"]
     except (OSError, ValueError):
         pass
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    digest = h.hexdigest()
+    digest = file_sha256(path)
     _remember_hash(path, digest)
     return digest
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 1 MB blocks (no cache)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

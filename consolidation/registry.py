@@ -11,7 +11,6 @@ crash leaves no half-written `vNNNN`; `clean()` removes stale staging dirs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -21,16 +20,10 @@ from pathlib import Path
 
 from config import UserError
 from config.atomic import atomic_write_text, fsync_dir
+from config.models import file_sha256
 
 _VERSION = re.compile(r"^v(\d{4,})$")
 
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -319,15 +319,10 @@ class Memory:
         if self.settings.memory.chroma_url:
             self.rebuild_index()
             return
-        import shutil
         import subprocess
         import sys
 
-        from chromadb.api.shared_system_client import SharedSystemClient
-
-        self.store.close()
-        SharedSystemClient.clear_system_cache()
-        shutil.rmtree(self.settings.home / "chroma", ignore_errors=True)
+        self.store.delete_files()
         done = subprocess.run([sys.executable, "-m", "memory.reindex", str(self.settings.home)],
                               capture_output=True, text=True)
         self.store = TurnStore(self.settings, self.embedder)

@@ -370,11 +370,11 @@ class Ledger:
 
         pattern = re.compile(rf"(?<!\w){re.escape(value.strip())}(?!\w)", re.IGNORECASE)
         ids = []
-        for r in self.user_turns_naming(value.strip(), include_assistant=True):
-            clean = pattern.sub(mark, r["content"])
-            if clean != r["content"]:
-                self.db.execute("UPDATE turns SET content = ?, vector = NULL WHERE id = ?", (clean, r["id"]))
-                ids.append(r["id"])
+        for t in self.turns(self.turn_ids_containing(value.strip())):
+            clean = pattern.sub(mark, t.content)
+            if clean != t.content:
+                self.db.execute("UPDATE turns SET content = ?, vector = NULL WHERE id = ?", (clean, t.id))
+                ids.append(t.id)
         return ids
 
     def pending_user_turns(self, limit: int | None = None) -> list[sqlite3.Row]:
@@ -384,13 +384,11 @@ class Ledger:
             " WHERE detected = 0 AND role = 'user' ORDER BY ts, id LIMIT ?", (-1 if limit is None else limit,)
         ).fetchall()
 
-    def user_turns_naming(self, text: str, exclude_sessions: Iterable[str] = (),
-                          include_assistant: bool = False) -> list[sqlite3.Row]:
-        """Visible user turns whose content contains `text` (any case), outside `exclude_sessions`;
-        with `include_assistant`, every stored turn (hidden ones too)."""
+    def user_turns_naming(self, text: str, exclude_sessions: Iterable[str] = ()) -> list[sqlite3.Row]:
+        """Visible user turns whose content contains `text` (any case), outside `exclude_sessions`."""
         skip = list(exclude_sessions)
-        q = ("SELECT id, session, content, time, ts FROM turns WHERE instr(lower(content), lower(?)) > 0"
-             + ("" if include_assistant else " AND role = 'user' AND hidden = 0"))
+        q = ("SELECT id, session, content, time, ts FROM turns WHERE role = 'user' AND hidden = 0"
+             " AND instr(lower(content), lower(?)) > 0")
         if skip:
             q += f" AND session NOT IN ({','.join('?' * len(skip))})"
         return self.db.execute(q + " ORDER BY ts, id", (text, *skip)).fetchall()

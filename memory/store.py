@@ -222,13 +222,21 @@ class TurnStore:
                 self._compact()
         except Exception:  # missing or unreadable: start over from disk
             if not self.settings.memory.chroma_url:
-                self.client = None
-                shutil.rmtree(self.settings.home / "chroma", ignore_errors=True)
-                from chromadb.api.shared_system_client import SharedSystemClient
-
-                SharedSystemClient.clear_system_cache()
+                self.delete_files()
                 self.client = _client(self.settings)
         self.collection = self._open()
+
+    def delete_files(self) -> None:
+        """Drop this process's embedded client and delete its files (the store is unusable until
+        reopened)."""
+        import gc
+
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        self.close()
+        SharedSystemClient.clear_system_cache()
+        gc.collect()  # the dropped client flushes its HNSW files when collected: before the delete, not after
+        shutil.rmtree(self.settings.home / "chroma", ignore_errors=True)
 
     def _compact(self) -> None:
         """Rewrite Chroma's SQLite file so deleted documents leave the disk (its reset keeps free pages)."""

@@ -40,6 +40,25 @@ def fake_engine(monkeypatch):
     return engine
 
 
+@pytest.fixture
+def daemon(fake_engine, monkeypatch):
+    """A started daemon (port 0, the FakeEngine) serving from a background thread; stopped afterwards."""
+    import threading
+
+    from agent.daemon import Daemon
+    from config import load_settings
+
+    monkeypatch.setenv("AGENT_DAEMON__PORT", "0")
+    d = Daemon(load_settings())
+    d.start()
+    thread = threading.Thread(target=d.serve, daemon=True)
+    thread.start()
+    yield d
+    d.request_stop()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
 @pytest.fixture(scope="session")
 def tiny_gemma():
     """A tiny random Gemma 3 text model (2 layers) and a byte-level stand-in tokenizer."""

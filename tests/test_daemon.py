@@ -23,22 +23,6 @@ THREE_FACTS = "tests/data/three_facts.jsonl"
 
 
 @pytest.fixture
-def daemon(fake_engine, monkeypatch):
-    """A started daemon (port 0) serving from a background thread; stopped afterwards."""
-    from agent.daemon import Daemon
-
-    monkeypatch.setenv("AGENT_DAEMON__PORT", "0")
-    d = Daemon(load_settings())
-    d.start()
-    thread = threading.Thread(target=d.serve, daemon=True)
-    thread.start()
-    yield d
-    d.request_stop()
-    thread.join(10)
-    assert not thread.is_alive()
-
-
-@pytest.fixture
 def blocking_extractor(monkeypatch):
     """The daemon's extractor holds each batch until the test sets `release`."""
     from tests.fakes import BlockingExtractor
@@ -238,29 +222,27 @@ def test_an_import_streams_its_progress_and_is_durable_when_acknowledged(daemon)
     assert daemon.memory.stats()["turns"] == len(turns)
 
 
-def test_chat_is_answered_while_a_big_import_is_embedding(fake_engine, monkeypatch):
-    from agent.daemon import Daemon
+@pytest.fixture
+def blocking_embedder(monkeypatch):
+    """The daemon's embedder holds every big batch until the test sets `release` (request it before `daemon`)."""
     from tests.fakes import BlockingEmbedder
 
     BlockingEmbedder.entered, BlockingEmbedder.release = threading.Event(), threading.Event()
     monkeypatch.setenv("AGENT_MEMORY__EMBEDDER", "tests.fakes:BlockingEmbedder")
-    monkeypatch.setenv("AGENT_DAEMON__PORT", "0")
-    d = Daemon(load_settings())
-    d.start()
-    threading.Thread(target=d.serve, daemon=True).start()
-    try:
-        turns = [{"session": f"s{i % 50}", "role": "user", "content": f"note number {i}"} for i in range(500)]
-        result = {}
-        importer = threading.Thread(target=lambda: result.update(client().request("POST", "/v1/hippo/import",
-                                                                                  {"turns": turns})))
-        importer.start()
-        assert BlockingEmbedder.entered.wait(10)
-        _, pieces = client().chat({"messages": [{"role": "user", "content": "hello?"}], "session": "x"})
-        assert "".join(pieces).strip() == "echo: hello?"  # answered while the import is held
-        assert not result
-        BlockingEmbedder.release.set()
-        importer.join(20)
-        assert result["turns_imported"] == 500
-    finally:
-        BlockingEmbedder.release.set()
-        d.request_stop()
+    yield BlockingEmbedder
+    BlockingEmbedder.release.set()
+
+
+def test_chat_is_answered_while_a_big_import_is_embedding(blocking_embedder, daemon):
+    turns = [{"session": f"s{i % 50}", "role": "user", "content": f"note number {i}"} for i in range(500)]
+    result = {}
+    importer = threading.Thread(target=lambda: result.update(client().request("POST", "/v1/hippo/import",
+                                                                              {"turns": turns})))
+    importer.start()
+    assert blocking_embedder.entered.wait(10)
+    _, pieces = client().chat({"messages": [{"role": "user", "content": "hello?"}], "session": "x"})
+    assert "".join(pieces).strip() == "echo: hello?"  # answered while the import is held
+    assert not result
+    blocking_embedder.release.set()
+    importer.join(20)
+    assert result["turns_imported"] == 500

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from config import load_settings
-from consolidation.registry import Registry, file_sha256
+from config.models import file_sha256
+from consolidation.registry import Registry
 from memory import Memory
 
 pytestmark = pytest.mark.slow  # ~24 child processes: a minute or two

@@ -17,25 +17,8 @@ import time
 import pytest
 
 from agent import server
-from config import load_settings
 
 CHAT = "/v1/chat/completions"
-
-
-@pytest.fixture
-def daemon(fake_engine, monkeypatch):
-    """A started daemon (port 0, FakeEngine) serving from a background thread (as in test_daemon.py)."""
-    from agent.daemon import Daemon
-
-    monkeypatch.setenv("AGENT_DAEMON__PORT", "0")
-    d = Daemon(load_settings())
-    d.start()
-    thread = threading.Thread(target=d.serve, daemon=True)
-    thread.start()
-    yield d
-    d.request_stop()
-    thread.join(10)
-    assert not thread.is_alive()
 
 
 def chat_body(content="hi", **extra) -> bytes:
