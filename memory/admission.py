@@ -1,33 +1,67 @@
 """The write-path gate: what may enter the fact ledger at all.
 
-Poisoned memory is stopped on the way in, not filtered on the way out (arXiv 2605.08442): a
-statement is refused, with the reason recorded on a `rejected` fact, when
+Poisoned memory is stopped on the way in, not filtered on the way out (arXiv 2605.08442). A
+statement is refused, with the reason recorded on a `rejected` fact, when its turn fails one of
+three turn-level checks (`screen`) or its value one value-level check:
 
-* its turn is **role-shaped**: transcript or chat-template markers ("### System:", "Assistant:",
-  <start_of_turn>, [INST], <|im_start|>) — someone else's voice or an attempt to fake one;
-* its turn is **instruction-shaped**: it talks to the model ("ignore previous instructions",
-  "from now on you", "you are now", "when asked, say", "system prompt");
-* its value is **not plausible** for the attribute: account words as a name ("admin", "root"),
-  markup or code ("<script>", "{{…}}", "'; DROP"), links, placeholders ("null"), a "name" of
-  more than four words;
-* its turn carries an **injection payload** (SQL, script handlers, template or shell expansion),
-  whatever value the extractor took from it.
+1. **Known shapes** (regular expressions): chat-template and transcript markers ("### System:",
+   "Assistant:", <start_of_turn>, [INST], <|im_start|>) → *role-shaped*; phrases addressed to the
+   model ("ignore previous instructions", "you are now", "when asked, say") → *instruction-shaped*;
+   SQL, script handlers, template or shell expansion → *an injection payload*. These were tuned on
+   tests/data/poison*.jsonl and catch what their writers had seen.
+2. **Structure a person chatting does not type** (`structure`), written as classes of shapes, not
+   phrases: markup or template tags of any family, section headers and delimiter lines,
+   `key: value` / `key=value` blocks and dotted or snake_case fields, JSON objects, function calls
+   and code statements, invisible or direction-changing characters, words mixing alphabets,
+   letter-by-letter spelling, multi-speaker transcripts → *role-shaped* (text imitating a
+   system, memory, config or another speaker).
+3. **A learned check** (`Classifier`): every sentence and line of the turn is embedded with the
+   MiniLM the memory already uses and scored by a logistic regression (memory/data/
+   injection_gate.json, made by training/train_injection_gate.py); one sentence over the threshold
+   refuses the turn → *instruction-shaped*. It is trained on sentences from a generator of
+   injection text (training/injection_data.py: 13 families — overrides, role reassignment,
+   memory writes with claimed authority, rules for future answers, exfiltration, fake notices,
+   profile entries about "the user", fake assistant confirmations, translation/decoding tricks,
+   role-play, urgency, tool calls, any of these addressed to the model by name) against
+   Synthetic-Persona-Chat *validation* utterances and persona lines plus generated benign-but-tricky
+   sentences (IT jobs, pets named Root, chatbot talk, "please remember I'm vegan", self-corrections).
+   The threshold keeps false refusals of first-person persona-chat utterances held out of training
+   at ≤ 0.5 %; the held-out measurements (persona-chat *test*, LoCoMo) are in
+   bench/results/security.json (`python bench/security.py`). It runs only with the embedder it was
+   trained for (the fast tests' fake embedder skips it).
+4. The **value** is not plausible for the attribute: account words as a name ("admin", "root"),
+   markup or code ("<script>", "{{…}}", "'; DROP"), links, placeholders ("null"), a "name" of more
+   than four words.
 
-Pasted and quoted text never gets this far: `memory.voice` drops it before extraction.
+Pasted and quoted text never gets this far as a statement: `memory.voice` drops it before
+extraction; the checks above still read the whole turn, so an injection pasted beside a statement
+refuses the statement.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+import unicodedata
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
 
 from memory.shapes import is_name
 
-__all__ = ["refusal"]
+__all__ = ["refusal", "screen", "structure", "units", "value_refusal", "Classifier", "classifier", "GATE_PATH"]
 
+GATE_PATH = Path(__file__).parent / "data" / "injection_gate.json"
+UNSCREENED = object()  # `refusal(turn_reason=...)` default: screen the turn here
+
+_ROLE_WORDS = r"system|assistant|user|human|developer|ai|bot|model|gpt|chatgpt|claude|gemini|llama|tool|function|sys"
 _ROLE = re.compile(
-    r"(?im)^\s*(?:#{1,6}\s*)?(?:system|assistant|user|human|developer)\s*:|^\s*#{1,6}\s*(?:system|assistant|user)\b"
+    rf"(?im)^\s*(?:#{{1,6}}\s*)?(?:{_ROLE_WORDS})\s*(?:message|prompt|note)?\s*:|^\s*#{{1,6}}\s*(?:system|assistant|user)\b"
     r"|<\|[^|<>\s]{1,40}\|>|</?(?:start_of_turn|end_of_turn|s|bos|eos|im_start|im_end)>|\[/?INST\]|<</?SYS>>"
-    r"|\[\s*system\b|\"role\"\s*:\s*\"(?:system|tool|assistant|user|developer|function)\""
+    rf"|[\[(]\s*(?:{_ROLE_WORDS}|admin|memory|instructions?)(?:\s+(?:message|note|prompt|instructions?|override|update))?\s*[:\])]"
+    r"|\"role\"\s*:\s*\"(?:system|tool|assistant|user|developer|function)\""
 )
 _INSTRUCTION = re.compile(
     r"(?i:\b(?:ignore|disregard|forget|override|bypass)\b(?:\W+\w+){0,3}?\W+(?:instructions?|prompts?|rules|"
@@ -48,15 +82,169 @@ _CODE = re.compile(r"[<>{}\[\]|\\`;]|--|\bhttps?:|\bwww\.|\bdrop\s+table\b|\bsel
 _PAYLOAD = re.compile(r"'\s*\)\s*;|\bdrop\s+table\b|<\s*script|\bon(?:error|load)\s*=|\$\{|\$\(|\{\{|`[^`]*`|"
                       r"\brm\s+-rf\b|\|\s*(?:ba)?sh\b", re.IGNORECASE)
 
+# ---------------------------------------------------------------------------------------------- structure
+# Each: (what it is, pattern). Shapes, not phrases: none names a role, a command or a model.
+_SHAPES: list[tuple[str, re.Pattern]] = [
+    ("a markup or template tag", re.compile(
+        r"</?[A-Za-z_][\w:.\-]{0,30}(?:\s+[^<>\n]{0,200}?)?\s*/?>|<<[^<>\n]{1,40}>>|<\|[^\n]{0,40}?\|>"
+        r"|\[\[[^\]\n]{1,60}\]\]|\{\{|\{%|\$\{|<!--")),
+    ("a bracketed label", re.compile(r"\[\s*/?[A-Z][A-Z0-9_]+(?:[ \-:/|][^\]\n]{0,60})?\]")),
+    ("a header or delimiter line", re.compile(
+        r"(?m)^[ \t]*#{1,6}[ \t]+\S|^[ \t]*(?:[=~#*_]{3,}|-{3,}|>{3,})[^\n]{0,60}$|^[^\n]{0,60}(?:[=~#_]{3,}|-{3,})[ \t]*$")),
+    ("a field assignment", re.compile(r"\b[A-Za-z][A-Za-z0-9]+(?:[._][A-Za-z][A-Za-z0-9]*)+[ \t]*(?::=|=|:)[ \t]*\S")),
+    ("a JSON object", re.compile(r"\{[ \t\n]*[\"'][^\"'\n]{1,40}[\"'][ \t]*:")),
+    ("a key: value block", re.compile(
+        r"(?m)^[ \t]*[A-Za-z][\w.\-]{0,29}[ \t]*[:=][ \t]*\S[^\n]{0,80}\n[ \t]*[A-Za-z][\w.\-]{0,29}[ \t]*[:=][ \t]*\S")),
+    ("a function call or code statement", re.compile(
+        r"(?m)\b[A-Za-z_][\w.]*\((?:\s*\)|[^()\n]*(?:=|\"|(?<![A-Za-z])'|'(?![A-Za-z]))[^()\n]*\))"
+        r"|^[ \t]*(?:def [A-Za-z_]\w*\(|import [\w.]+[ \t]*$|from [\w.]+ import |function\s*\w*\("
+        r"|(?:SELECT|INSERT|UPDATE|DELETE)\b[^\n]*\b(?:FROM|INTO|SET|WHERE)\b|(?:sudo|curl|wget) (?:-\w|\S+://|\w+ -)"
+        r"|>>> |\$ \w)")),
+    ("invisible or direction-changing characters", re.compile(
+        "[\u200b\u2060-\u2064\u202a-\u202e\u2066-\u2069\u00ad\u180e]|(?<!^)\ufeff"
+        "|(?<!\U0001F3F4)(?<![\U000E0020-\U000E007E])[\U000E0000-\U000E007F]")),
+    ("letter-by-letter spelling", re.compile(r"(?<![\w'])(?:[A-Za-z][ .\-_*|]){5,}[A-Za-z](?![\w'])")),
+]
+_LABEL_LINE = re.compile(r"(?m)^[ \t]*([A-Z][\w']{0,15}(?: [\w']{1,15})?)[ \t]*:[ \t]*\S")
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
-def refusal(attribute: str, value: str, turn: str) -> str | None:
-    """Why a statement `attribute: value` from the user turn `turn` may not become a fact, or None."""
+
+def _scripts(word: str) -> set[str]:
+    out = set()
+    for ch in word:
+        name = unicodedata.name(ch, "")
+        for script in ("LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "FULLWIDTH", "MATHEMATICAL"):
+            if name.startswith(script):
+                out.add(script)
+    return out
+
+
+def structure(turn: str) -> str | None:
+    """What in `turn` is structure people do not type in chat (see the module docstring), or None."""
+    text = turn.replace("[redacted ", "(redacted ")  # the redaction placeholders memory.secrets writes
+    for what, rx in _SHAPES:
+        if rx.search(text):
+            return what
+    labels = _LABEL_LINE.findall(text)
+    if len(labels) >= 3 and len({x.casefold() for x in labels}) >= 2:
+        return "a transcript of several speakers"
+    if any(len(_scripts(w)) >= 2 for w in _WORD.findall(text) if not w.isascii()):
+        return "words mixing alphabets"
+    if any(ord(ch) > 0x7F and unicodedata.name(ch, "").startswith(("FULLWIDTH LATIN", "MATHEMATICAL"))
+           for ch in text):
+        return "letters from a look-alike alphabet"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- the learned check
+_UNIT_SPLIT = re.compile(r"\n+|(?<=[.!?…])\s+")
+MAX_UNITS = 200
+
+
+def units(turn: str) -> list[str]:
+    """The sentences and lines of a turn the learned check scores (at most `MAX_UNITS`; the rest is one)."""
+    parts = [p.strip() for p in _UNIT_SPLIT.split(turn)]
+    parts = [p for p in parts if re.search(r"\w", p)]
+    if len(parts) > MAX_UNITS:
+        parts = parts[: MAX_UNITS - 1] + [" ".join(parts[MAX_UNITS - 1:])]
+    return parts
+
+
+class Classifier:
+    """Logistic regression over sentence embeddings: p(injection) = σ(w·x + b)."""
+
+    def __init__(self, path: str | Path = GATE_PATH) -> None:
+        spec = json.loads(Path(path).read_text())
+        self.embedder = spec["embedder"]
+        self.w = np.asarray(spec["weights"], dtype=np.float64)
+        self.b = float(spec["bias"])
+        self.threshold = float(spec["threshold"])
+        self.spec = spec
+
+    @property
+    def dim(self) -> int:
+        return len(self.w)
+
+    def fits(self, embedder) -> bool:
+        """Was it trained on this embedder's vectors?"""
+        try:
+            return embedder is not None and embedder.name() == self.embedder and int(embedder.dim) == self.dim
+        except Exception:
+            return False
+
+    def scores(self, vectors: np.ndarray) -> np.ndarray:
+        z = np.asarray(vectors, dtype=np.float64).reshape(-1, self.dim) @ self.w + self.b
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+_CLASSIFIER: list = []
+_CLASSIFIER_LOCK = threading.Lock()
+
+
+def classifier() -> Classifier | None:
+    """The shipped classifier (loaded once), or None when memory/data/injection_gate.json is missing."""
+    with _CLASSIFIER_LOCK:
+        if not _CLASSIFIER:
+            _CLASSIFIER.append(Classifier(GATE_PATH) if GATE_PATH.exists() else None)
+        return _CLASSIFIER[0]
+
+
+def _known(turn: str) -> str | None:
     if _ROLE.search(turn):
         return "role-shaped text (transcript or chat-template markers)"
     if _INSTRUCTION.search(turn):
         return "instruction-shaped text (addressed to the model)"
     if _PAYLOAD.search(turn):
         return "an injection payload (code, markup or shell) in the turn"
+    shape = structure(turn)
+    if shape:
+        return f"role-shaped text ({shape}: structure people do not type in chat)"
+    return None
+
+
+def screen(turns: Sequence[str], embedder=None, vectors: Sequence | None = None,
+           model: Classifier | None = None) -> list[str | None]:
+    """Turn-level reasons to refuse every statement of each turn (None: the turn passes).
+
+    `embedder` runs the learned check (skipped when the classifier was trained for another
+    embedder); `vectors[i]`, the turn's stored embedding, is reused when the turn is one sentence."""
+    reasons = [_known(t) for t in turns]
+    model = model or classifier()
+    if model is None or not model.fits(embedder):
+        return reasons
+    todo = [i for i, r in enumerate(reasons) if r is None]
+    pieces = {i: units(turns[i]) for i in todo}
+    texts, owners, known = [], [], {}
+    for i in todo:
+        v = vectors[i] if vectors is not None else None
+        if v is not None and len(pieces[i]) == 1 and pieces[i][0] == turns[i].strip() and len(v) == model.dim:
+            known[i] = np.asarray(v, dtype=np.float32)
+            continue
+        texts += pieces[i]
+        owners += [i] * len(pieces[i])
+    best: dict[int, tuple[float, int, int]] = {}
+    if known:
+        ids = list(known)
+        for i, p in zip(ids, model.scores(np.stack([known[i] for i in ids]))):
+            best[i] = (float(p), 0, 1)
+    if texts:
+        ps = model.scores(embedder.encode(texts))
+        seen: dict[int, int] = {}
+        for i, p in zip(owners, ps):
+            k = seen.get(i, 0)
+            seen[i] = k + 1
+            if i not in best or p > best[i][0]:
+                best[i] = (float(p), k, len(pieces[i]))
+    for i, (p, k, n) in best.items():
+        if p >= model.threshold:
+            where = "the turn" if n == 1 else f"sentence {k + 1} of {n}"
+            reasons[i] = f"instruction-shaped text (learned check: {where} reads as addressed to the model, {p:.2f})"
+    return reasons
+
+
+# ---------------------------------------------------------------------------------------------- values
+def value_refusal(attribute: str, value: str, turn: str) -> str | None:
+    """Why `value` is not plausible for `attribute` (said in `turn`), or None."""
     v = value.strip().casefold()
     if _CODE.search(value) or "[redacted" in v:
         return f"not a plausible {attribute}: {value!r} looks like markup, code or a link"
@@ -67,3 +255,12 @@ def refusal(attribute: str, value: str, turn: str) -> str | None:
         if len(v.split()) > 4:
             return f"not a plausible {attribute}: {value!r} is too long for a name"
     return None
+
+
+def refusal(attribute: str, value: str, turn: str, embedder=None, *, turn_reason=UNSCREENED) -> str | None:
+    """Why a statement `attribute: value` from the user turn `turn` may not become a fact, or None.
+
+    `turn_reason`: the turn's `screen` result when the caller screened a batch of turns already;
+    otherwise the turn is screened here (with the learned check when `embedder` fits it)."""
+    reason = screen([turn], embedder)[0] if turn_reason is UNSCREENED else turn_reason
+    return reason or value_refusal(attribute, value, turn)

@@ -25,9 +25,12 @@ Rules (see docs/memory.md):
   already relies on).
 * A forgotten fact stays forgotten: later statements of it are recorded but hidden from
   retrieval. A rejected fact stays rejected.
-* The write-path gate (`memory.admission`) refuses role-shaped and instruction-shaped turns and
-  implausible values before any matching: such a statement becomes (or stays) a `rejected`
-  fact with the reason as its note, and never supports another fact.
+* The write-path gate (`memory.admission`) refuses role-shaped and instruction-shaped turns
+  (known markers, structure people do not type in chat, and a learned sentence check over the
+  turn's MiniLM vectors) and implausible values before any matching: such a statement becomes
+  (or stays) a `rejected` fact with the reason as its note, and never supports another fact.
+  Each turn with statements is screened once per batch (its stored vector reused when the turn is
+  one sentence).
 
 Extraction (the slow part) and recording (one short transaction) are separate steps, so the
 daemon can extract without holding the memory lock: `pending_turns` → `memory.extract.extract`
@@ -43,7 +46,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from config import Settings
-from memory.admission import refusal
+from memory.admission import refusal, screen
 from memory.extract import CONTEXT_TURNS, ExtractedFact, Extractor, TurnInput, extract
 from memory.ledger import ACTIVE, Fact, Ledger, fact_id
 from memory.shapes import is_multi_valued, is_name, relation_of, same_relation
@@ -92,6 +95,7 @@ class PendingTurn:
     time: str
     ts: float
     turn: TurnInput
+    vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # the stored embedding
 
 
 def _attributes_compatible(a: str, b: str) -> bool:
@@ -137,7 +141,9 @@ def pending_turns(ledger: Ledger, limit: int | None = None) -> list[PendingTurn]
     out = []
     for row in ledger.pending_user_turns(limit):
         context = tuple((r, t) for r, t in ledger.context(row["session"], row["turn_index"], CONTEXT_TURNS))
-        out.append(PendingTurn(row["id"], row["session"], row["time"], row["ts"], TurnInput(row["content"], context)))
+        vec = np.frombuffer(row["vector"], np.float32) if row["vector"] else None
+        out.append(PendingTurn(row["id"], row["session"], row["time"], row["ts"], TurnInput(row["content"], context),
+                               vec))
     return out
 
 
@@ -168,6 +174,10 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
     statements = [(p, ef) for p, facts in zip(batch, found) for ef in facts]
     report.statements = len(statements)
     vecs = embedder.encode([ef.text for _, ef in statements]) if statements else []
+    # the gate's turn-level checks, once per turn that states something (outside the transaction)
+    said = list({p.id: p for p, _ in statements}.values())
+    turn_reasons = dict(zip([p.id for p in said], screen([p.turn.text for p in said], embedder,
+                                                         [p.vector for p in said])))
 
     with ledger.transaction():
         updated = ledger.updated_fact_ids()
@@ -179,7 +189,7 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
             attr = attribute_key(ef.attribute)
             kind = "episodic" if ef.episodic else "stable"
             # 0. the write-path gate: refused statements are recorded as rejected facts, nothing more
-            reason = refusal(attr, ef.value, row.turn.text)
+            reason = refusal(attr, ef.value, row.turn.text, turn_reason=turn_reasons[row.id])
             if reason:
                 fid = fact_id(("~" if ef.episodic else "") + attr, value_key(ef.value))
                 if ledger.upsert_fact(id=fid, text=ef.text, subject=ef.subject, attribute=attr,
@@ -266,7 +276,7 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
             for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.sessions):
                 stated_otherwise = any(values_compatible(v, f.value) for _, v in ledger.turn_facts(t["id"]))
                 if (_names(f.value, own_words(t["content"])) and not stated_otherwise
-                        and refusal(f.attribute, f.value, t["content"]) is None):
+                        and refusal(f.attribute, f.value, t["content"], embedder) is None):
                     ledger.add_support(f.id, t["id"], t["session"], t["time"], t["ts"], False)
                     lv.sessions.add(t["session"])
                     touched.add(f.id)

@@ -380,7 +380,7 @@ class Ledger:
     def pending_user_turns(self, limit: int | None = None) -> list[sqlite3.Row]:
         """User turns fact detection has not seen yet, oldest first."""
         return self.db.execute(
-            "SELECT id, session, content, time, ts, turn_index FROM turns"
+            "SELECT id, session, content, time, ts, turn_index, vector FROM turns"
             " WHERE detected = 0 AND role = 'user' ORDER BY ts, id LIMIT ?", (-1 if limit is None else limit,)
         ).fetchall()
 
