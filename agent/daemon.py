@@ -186,7 +186,7 @@ def setup_logging(home: Path, foreground: bool) -> Path:
         stream = logging.StreamHandler()
         stream.setFormatter(fmt)
         root.addHandler(stream)
-    for name in ("apscheduler", "llama_cpp"):
+    for name in ("apscheduler", "llama_cpp", "uvicorn"):
         logging.getLogger(name).setLevel(logging.WARNING)
         logging.getLogger(name).addHandler(handler)
     return path
@@ -231,7 +231,7 @@ class Daemon:
             self.engine = open_engine(self.settings)
             self.token = ensure_token(self.home)
             self.server = make_server(self)
-            self.port = self.server.server_address[1]
+            self.port = self.server.port
             atomic_write_json(info_path(self.home), {
                 "pid": os.getpid(), "host": self.settings.daemon.host, "port": self.port,
                 "started": _now(), "home": str(self.home)})
@@ -271,14 +271,14 @@ class Daemon:
             signal.signal(signal.SIGTERM, on_signal)
             signal.signal(signal.SIGINT, on_signal)
         try:
-            self.server.serve_forever(poll_interval=0.2)
+            self.server.serve()
         finally:
             self._shutdown()
 
     def request_stop(self) -> None:
         if not self.stopping.is_set():
             self.stopping.set()
-            threading.Thread(target=self.server.shutdown, daemon=True).start()
+            self.server.stop()
 
     def _shutdown(self) -> None:
         run = self.run
@@ -288,7 +288,7 @@ class Daemon:
                 run.cond.wait_for(lambda: run.done, timeout=60)
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
-        self.server.server_close()
+        self.server.close()
         if self.detect_lock.acquire(timeout=60):  # a batch being extracted finishes (it is not recorded)
             self.detect_lock.release()
         self._release()
@@ -383,7 +383,13 @@ class Daemon:
     # ---- consolidation --------------------------------------------------------------------
     def pending(self) -> str | None:
         """A fingerprint of what a consolidation would change (None: nothing to do)."""
+        from consolidation.live import fits
+        from consolidation.registry import Registry
+
         ids = sorted(f.id for f in self.memory.facts("candidate")) + sorted(f.id for f in self.memory.to_unlearn())
+        current = Registry(self.settings.home).current()
+        if current is not None and not fits(current, self.engine.base_sha256):  # the user changed models
+            ids.append(f"retrain {current.name} for {self.engine.base_sha256}")
         return hashlib.sha1(",".join(ids).encode()).hexdigest() if ids else None
 
     def idle_check(self) -> None:
