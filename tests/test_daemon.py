@@ -90,27 +90,6 @@ def test_chat_turns_are_remembered_and_detected_by_the_daemon(daemon):
     assert [(f["value"], sorted(f["sessions"])) for f in facts] == [("Pepper", ["a", "b"])]
 
 
-def test_openai_client(daemon, agent_home):
-    openai = pytest.importorskip("openai")
-    c = openai.OpenAI(base_url=f"http://127.0.0.1:{daemon.port}/v1",
-                      api_key=token_path(agent_home).read_text().strip(), max_retries=0)
-    assert [m.id for m in c.models.list()] == ["hippo"]
-    r = c.chat.completions.create(model="hippo", messages=[
-        {"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"},
-        {"role": "assistant", "content": "hello"}, {"role": "user", "content": "How are you?"}], user="oa")
-    assert r.choices[0].message.content == "echo: How are you?"
-    stream = c.chat.completions.create(model="hippo", stream=True,
-                                       messages=[{"role": "user", "content": "stream me"}])
-    assert "".join(ch.choices[0].delta.content or "" for ch in stream).strip() == "echo: stream me"
-    with pytest.raises(openai.BadRequestError, match="last message must be"):
-        c.chat.completions.create(model="hippo", messages=[{"role": "assistant", "content": "x"}])
-    bad = openai.OpenAI(base_url=f"http://127.0.0.1:{daemon.port}/v1", api_key="nope", max_retries=0)
-    with pytest.raises(openai.AuthenticationError):
-        bad.models.list()
-    turns = daemon.memory.turns("oa")
-    assert [t.content for t in turns] == ["How are you?", "echo: How are you?"]
-
-
 def test_consolidate_with_nothing_to_do_streams_a_report(daemon):
     r = runner.invoke(app, ["consolidate", "--now", "--json"])
     assert r.exit_code == 0, r.output
