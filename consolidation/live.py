@@ -17,9 +17,16 @@ def embedder_for(settings: Settings):
     return get_embedder(settings.memory.embedder_path, settings.memory.embedder)
 
 
+def fits(version: AdapterVersion, base_sha256: str) -> bool:
+    """Was `version` trained on this base model? (After the user switches models, the old
+    adapters stay in the registry but belong to the other base.)"""
+    return version.manifest.get("base_model", {}).get("sha256", base_sha256) == base_sha256
+
+
 def apply_version(engine, settings: Settings, version: AdapterVersion | None):
-    """Make `version` (None: no adapter) live in `engine`, with its scope gate if it has one."""
-    if version is None:
+    """Make `version` (None: no adapter) live in `engine`, with its scope gate if it has one;
+    a version of another base model leaves the base model alone (the next round retrains)."""
+    if version is None or not fits(version, engine.base_sha256):
         engine.set_adapter(None)
         return None
     scope = None
@@ -34,6 +41,8 @@ def sync_adapter(engine, settings: Settings) -> tuple[str | None, int]:
     """Make the registry's current version live in `engine` if another one runs (after a publish
     elsewhere, or a rollback); (version, #facts) of the adapter the next answer uses."""
     current = Registry(settings.home).current()
+    if current is not None and not fits(current, engine.base_sha256):
+        current = None  # another model's adapter: the base model alone until the next round retrains
     if (current.name if current else None) != (engine.adapter.version if engine.adapter else None):
         apply_version(engine, settings, current)
         log.info("adapter now %s", current.name if current else "none")

@@ -22,7 +22,7 @@ from config.atomic import atomic_write_json
 from consolidation.erase import erase_values
 from consolidation.bank import cached_answers, cached_value, distill_prompts, locality_bank, reference_text
 from consolidation.gate import evaluate
-from consolidation.live import apply_version, embedder_for
+from consolidation.live import apply_version, embedder_for, fits
 from consolidation.registry import Registry
 from consolidation.scope import is_personal
 from consolidation.synthesize import synthesize
@@ -234,7 +234,9 @@ def consolidate(settings: Settings, memory, engine, progress: Progress | None = 
     facts = consolidated + candidates
     fact_dicts = [{"id": f.id, "text": f.text, "attribute": f.attribute, "value": f.value, "status": f.status}
                   for f in facts]
-    if not candidates and not unlearn:
+    current = registry.current()
+    switched = current is not None and not fits(current, engine.base_sha256)  # the user changed models
+    if not candidates and not unlearn and not switched:
         return ConsolidationReport(None, False, fact_dicts, reason="nothing to do: no new candidate facts")
     if not facts:  # everything was forgotten: the base model alone is the right answer
         registry.set_current(None)
