@@ -110,8 +110,26 @@ def choose_format(
             from config import UserError
 
             raise UserError("model.prompt_format=chat but the model has no chat template")
-        return PromptFormat(style="chat", chat_template=chat_template, stops=list(CHAT_STOPS))
+        end = turn_end(chat_template)
+        return PromptFormat(style="chat", chat_template=chat_template, stops=[end, *(s for s in CHAT_STOPS if s != end)])
     return PromptFormat()
+
+
+def turn_end(chat_template: str) -> str:
+    """The marker this template writes after an assistant message (<end_of_turn>, <|im_end|>,
+    <|eot_id|>…): what training appends to an answer, so the model learns to stop as it was taught."""
+    import jinja2
+
+    probe = "\x00answer\x00"
+    try:
+        env = jinja2.Environment(loader=jinja2.BaseLoader(), trim_blocks=True, lstrip_blocks=True)
+        text = env.from_string(chat_template).render(
+            messages=[{"role": "user", "content": "q"}, {"role": "assistant", "content": probe}],
+            add_generation_prompt=False, bos_token="", eos_token="</s>")
+    except Exception:  # noqa: BLE001 - an unusual template: keep the common default
+        return CHAT_STOPS[0]
+    after = text.partition(probe)[2].split()
+    return after[0] if after else CHAT_STOPS[0]
 
 
 def format_for_model(setting: Literal["auto", "plain", "chat"], gguf_path) -> PromptFormat:

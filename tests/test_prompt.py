@@ -34,6 +34,19 @@ def test_chat_template_render():
     assert fmt.answer_text("Hi.") == "Hi.<end_of_turn>"
 
 
+CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+LLAMA3 = "{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n{{ m['content'] }}<|eot_id|>{% endfor %}"
+
+
+@pytest.mark.parametrize("template, end", [(GEMMA_LIKE, "<end_of_turn>"), (CHATML, "<|im_end|>"), (LLAMA3, "<|eot_id|>"),
+                                           ("{{ raise_exception('no') }}", "<end_of_turn>")])
+def test_answers_end_the_way_the_models_own_template_ends_a_turn(template, end):
+    fmt = choose_format("chat", "x", template)
+    assert fmt.answer_text("Pepper") == "Pepper" + end  # what training teaches the model to stop with
+    assert fmt.stops[0] == end and len(set(fmt.stops)) == len(fmt.stops)
+
+
 def test_auto_picks_chat_only_for_instruct_models():
     assert choose_format("auto", "gemma-3-270m", GEMMA_LIKE).style == "plain"
     assert choose_format("auto", "gemma-3-270m-it", GEMMA_LIKE).style == "chat"
