@@ -565,7 +565,9 @@ class Guard:
             await (refusal or self.app)(scope, receive, send_logged)
         except ClientDisconnect:
             log.info("client went away: %s %s", method, path)
-        except UserError as e:  # before the reply it was a 400 (exception handler); this is mid-stream
+        except UserError as e:  # mid-stream (before it, the exception handler made it a 400)
+            if not started:
+                return await error_response(400, str(e))(scope, receive, send_logged)
             log.warning("%s %s: %s after the reply started: closing the connection", method, path, e)
         except Exception:  # report, keep serving
             if started:  # mid-stream: all we can do is cut it short (uvicorn closes the connection)
