@@ -167,3 +167,28 @@ def test_unknown_endpoints_are_not_found_errors(client):
     with pytest.raises(openai.APIStatusError) as e:
         client.get("/chat/completions", cast_to=object)
     assert e.value.status_code == 405 and e.value.code == "method_not_allowed"
+
+
+def test_a_blocking_daemon_call_does_not_hold_up_the_server(client, daemon, monkeypatch):
+    """Daemon calls run in threads, never on the event loop: a stuck one leaves the rest served."""
+    entered, release = threading.Event(), threading.Event()
+    status = daemon.status
+
+    def stuck():
+        entered.set()
+        release.wait(30)
+        return status()
+
+    monkeypatch.setattr(daemon, "status", stuck)
+    waiting = threading.Thread(target=lambda: client.get("/hippo/status", cast_to=object))
+    waiting.start()
+    try:
+        assert entered.wait(10)
+        t0 = time.monotonic()
+        assert [m.id for m in client.models.list()] == ["hippo"]
+        assert client.chat.completions.create(model="hippo", messages=user("meanwhile")).choices[0].message.content \
+            == "echo: meanwhile"
+        assert time.monotonic() - t0 < 5
+    finally:
+        release.set()
+        waiting.join(10)
