@@ -38,8 +38,9 @@ Hardening (local callers only, but any local program or web page may try):
 - Bodies are capped (MAX_BODY; MAX_IMPORT_BODY for import, which sends a whole history in one
   all-or-nothing request): a larger Content-Length → 413 before reading; a chunked body is
   counted while it is read → 413 (and the connection closes) once it passes the cap.
-- h11 refuses malformed requests (a bad or conflicting Content-Length: 400; headers over
-  MAX_HEADER: 431) and the connection closes; those replies are error objects too.
+- h11 refuses malformed requests (a bad or conflicting Content-Length: 400) and the connection
+  closes; those replies are error objects too. Headers over MAX_HEADER → 431 (h11 while they
+  arrive, the guard once they are all in).
 - JSON must be UTF-8, not nested past the recursion limit, and hold no lone surrogate ("\\ud800":
   valid JSON, but not storable as UTF-8 text) → 400.
 - An error reply before the body was read leaves uvicorn to read and drop it, so the client
