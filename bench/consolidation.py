@@ -1,11 +1,12 @@
 """Consolidation benchmark: recall, retention, locality and wall time vs. number of facts.
 
-    python bench/consolidation.py --facts 5 10 [--rounds 3] [--set consolidation.anchors=128 ...]
+    python bench/consolidation.py --facts 5 10 [--rounds 3] [--model PATH] [--set consolidation.anchors=128 ...]
 
 Facts come from bench/data/persona.json (one user, distinct attributes, values the base model
 cannot guess). With R rounds, round r consolidates the first r/R of the facts (a fresh
 adapter each time, as the product does); retention is measured on facts of earlier rounds.
-Writes bench/results/consolidation*.json and a PNG of recall/locality vs. fact count.
+Writes bench/results/consolidation*.json and a PNG of recall/locality vs. fact count;
+`--model PATH` runs another GGUF (results file consolidation-<file stem>.json unless --tag).
 """
 
 from __future__ import annotations
@@ -62,10 +63,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="settings override")
     ap.add_argument("--tag", default="", help="suffix of the results file")
+    ap.add_argument("--model", type=Path, help="a GGUF to run and train instead of the configured one")
     args = ap.parse_args()
 
-    settings = load_settings(**overrides(args.set))
-    engine = Engine(resolve_model_path(settings), settings.model)
+    settings = load_settings(**overrides(args.set + ([f"model.path={args.model}"] if args.model else [])))
+    model_path = resolve_model_path(settings)
+    tag = args.tag or (model_path.stem if args.model else "")
+    engine = Engine(model_path, settings.model)
     runs = []
     for n in args.facts:
         facts = persona(n)
@@ -92,8 +96,9 @@ def main() -> None:
             if not cand.gate.passed:
                 print("     gate:", "; ".join(cand.gate.failures), flush=True)
     result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d"),
-              "settings": settings.consolidation.model_dump(mode="json"), "runs": runs}
-    out = HERE / "results" / f"consolidation{('-' + args.tag) if args.tag else ''}.json"
+              "command": " ".join(["python bench/consolidation.py", *sys.argv[1:]]),
+              "model": model_path.name, "prompt_style": engine.format.style, "settings": settings.consolidation.model_dump(mode="json"), "runs": runs}
+    out = HERE / "results" / f"consolidation{('-' + tag) if tag else ''}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {out}")

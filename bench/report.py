@@ -286,6 +286,29 @@ def trust_section(t: dict[str, dict]) -> list[str]:
     return lines
 
 
+def load_models(results_dir: Path = RESULTS) -> list[dict]:
+    """bench/consolidation.py runs that name their model (consolidation-<model>.json), by model name."""
+    runs = [json.loads(p.read_text()) for p in sorted(Path(results_dir).glob("consolidation-*.json"))]
+    return sorted((r for r in runs if r.get("model")), key=lambda r: r["model"])
+
+
+def models_section(runs: list[dict]) -> list[str]:
+    rows = []
+    for r in runs:
+        last = r["runs"][-1]
+        rows.append([f"`{r['model']}`", r["prompt_style"], str(last["facts_in_round"]), pct(last["recall"]),
+                     pct(last["efficacy"]), pct(last["locality"]), pct(last["knowledge"]),
+                     "passed" if last["passed"] else "failed: " + "; ".join(last["failures"]),
+                     str(last["train_steps"]), f"{last['wall_s'] / 60:.1f} min"])
+    return ["### Two models", "",
+            " and ".join(f"`{r['command']}`" for r in runs) + f" ({runs[0]['date']}, {runs[0]['machine']}): the "
+            "same facts and gate for each model, each with its own prompt style (a base model's transcript, an "
+            "instruct model's chat template); recall on held-out paraphrases, locality and knowledge on the "
+            "unrelated bank through the scope gate.", "",
+            *table(["model", "prompt", "facts", "held-out recall", "efficacy", "locality", "knowledge", "gate",
+                    "steps", "round"], rows), ""]
+
+
 def _pr(x: dict | None) -> str:
     return "–" if not x else f"{num(x['precision'], 2)} / {num(x['recall'], 2)}"
 
@@ -419,7 +442,7 @@ def limits(results: dict[str, dict]) -> list[str]:
 
 def render(results: dict[str, dict], rel: str = "bench/results", pngs: set[str] | None = None,
            results_dir: Path = RESULTS, detection: dict[str, dict] | None = None,
-           trust: dict[str, dict] | None = None) -> str:
+           trust: dict[str, dict] | None = None, models: list[dict] | None = None) -> str:
     """The Markdown of the Results section (without the marker lines)."""
     if not results:
         return "Not generated yet: run `python bench/evaluate.py --quick` then `python bench/report.py`.\n"
@@ -441,6 +464,8 @@ def render(results: dict[str, dict], rel: str = "bench/results", pngs: set[str] 
         lines += detection_section(detection)
     if trust:
         lines += trust_section(trust)
+    if models:
+        lines += models_section(models)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -460,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--print", action="store_true", help="print the section instead of writing README.md")
     args = ap.parse_args(argv)
     section = render(load_results(Path(args.results)), results_dir=Path(args.results),
-                     detection=load_detection(Path(args.results)), trust=load_trust(Path(args.results)))
+                     detection=load_detection(Path(args.results)), trust=load_trust(Path(args.results)),
+                     models=load_models(Path(args.results)))
     if args.print:
         print(section)
         return 0

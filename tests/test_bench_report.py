@@ -142,3 +142,19 @@ def test_natural_end_to_end_table(report):
                                                               "repeated_consolidated", "once")}}
     text = "\n".join(report.natural_section(r))
     assert "Adapters published for 1 of 2 users" in text and "| C hippo | 50% (n=40) |" in text
+
+
+def test_models_section_puts_each_model_in_a_row(report, tmp_path):
+    def run(model, style, recall, passed):
+        row = {"facts_in_round": 10, "recall": recall, "efficacy": 1.0, "locality": 1.0, "knowledge": 0.99,
+               "passed": passed, "failures": [] if passed else ["held-out recall 0.50 < 0.80"], "train_steps": 60,
+               "wall_s": 180.0}
+        return {"command": f"python bench/consolidation.py --facts 10 --model {model}", "date": "2026-11-30",
+                "machine": "x86_64, 2 cores", "model": model, "prompt_style": style, "runs": [row]}
+
+    for name, r in {"a": run("gemma.gguf", "plain", 0.9, True), "b": run("smol.gguf", "chat", 0.5, False)}.items():
+        (tmp_path / f"consolidation-{name}.json").write_text(json.dumps(r))
+    (tmp_path / "consolidation.json").write_text(json.dumps({"runs": []}))  # the fact-count sweep: not a model row
+    text = "\n".join(report.models_section(report.load_models(tmp_path)))
+    assert "| `gemma.gguf` | plain | 10 | 90% |" in text
+    assert "| `smol.gguf` | chat | 10 | 50% |" in text and "failed: held-out recall 0.50 < 0.80" in text
