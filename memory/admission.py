@@ -88,6 +88,7 @@ _SHAPES: list[tuple[str, re.Pattern]] = [
     ("a markup or template tag", re.compile(
         r"</?[A-Za-z_][\w:.\-]{0,30}(?:\s+[^<>\n]{0,200}?)?\s*/?>|<<[^<>\n]{1,40}>>|<\|[^\n]{0,40}?\|>"
         r"|\[\[[^\]\n]{1,60}\]\]|\{\{|\{%|\$\{|<!--")),
+    ("a markdown link or image", re.compile(r"!?\[[^\]\n]{0,80}\]\(\s*[^)\s]+[^)\n]*\)")),
     ("a bracketed label", re.compile(r"\[\s*/?[A-Z][A-Z0-9_]+(?:[ \-:/|][^\]\n]{0,60})?\]")),
     ("a header or delimiter line", re.compile(
         r"(?m)^[ \t]*#{1,6}[ \t]+\S|^[ \t]*(?:[=~#*_]{3,}|-{3,}|>{3,})[^\n]{0,60}$|^[^\n]{0,60}(?:[=~#_]{3,}|-{3,})[ \t]*$")),
