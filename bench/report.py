@@ -273,6 +273,22 @@ def trust_section(t: dict[str, dict]) -> list[str]:
              f"{b['refused_by_the_gate']} refused by the gate ({b['candidates']} candidates)"],
             ["a forgotten fact", f"{sec['forget']['files_with_the_value_after_forget']} files still hold its value"],
         ]
+        g = sec.get("gate")
+        if g:
+            for key, label in (("benign_persona_chat_test", "first-person persona-chat test utterances (held out)"),
+                               ("benign_locomo", "LoCoMo turns (held out)")):
+                x = g.get(key)
+                if x:
+                    rows.append([f"gate on {label} ({x['turns']} turns, {x['sentences']} sentences)",
+                                 f"{x['refused']} refused ({num(100 * x['refused'] / max(x['turns'], 1), 2)} %; "
+                                 f"{x.get('first_person_turns_refused', '–')} of {x.get('first_person_turns', '–')} "
+                                 "that state something in the first person; "
+                                 f"{x['by_layer']['known']} known markers, {x['by_layer']['structure']} structure, "
+                                 f"{x['by_layer']['learned']} learned check), {x['ms_per_turn']} ms a turn"])
+            x = g.get("generated_hidden_injections")
+            if x:
+                rows.append([f"generated injections hidden in chat ({x['turns']}; the generator's own families, "
+                             "not independent)", f"{x['refused']} refused"])
         lines += [f"`{sec['command']}` ({sec['date']}, {sec['cpu_count']} cores, extractor `{sec['extractor']}`):", "",
                   *table(["attack", "result"], rows), ""]
     load = t.get("load")

@@ -1,6 +1,7 @@
 """Security figures of the memory, with the real parts (MiniLM, the extraction model, llama.cpp).
 
-    python bench/security.py
+    python bench/security.py            # everything (the engine too)
+    python bench/security.py --gate     # only the gate figures, merged into security.json
 
 In a fresh temporary AGENT_HOME:
 - secrets: every case of tests/test_security.py's SECRETS said in two sessions; then how many
@@ -11,7 +12,13 @@ In a fresh temporary AGENT_HOME:
 - poison: tests/data/poison*.jsonl (written before the gate; the held-out file by someone who never
   saw it) each said in two sessions → candidates (must be 0) and rejected facts; the independently
   written benign cases (tests/data/benign_heldout.jsonl) → facts refused by the gate (must be 0);
-- forget: a fact said in two sessions is forgotten → files under AGENT_HOME still holding its value.
+- forget: a fact said in two sessions is forgotten → files under AGENT_HOME still holding its value;
+- gate: the write-path gate's turn-level checks (memory.admission.screen, real MiniLM) by layer
+  (known markers, structure, learned check) on the tuned poison files; false refusals on benign
+  turns nobody trained or calibrated on (first-person utterances of Synthetic-Persona-Chat *test*,
+  LoCoMo turns: `benign_*` are samples measured only for these figures, `dev_benign_*` the samples
+  read during development); recall on generated injections hidden in persona-chat test chat (the generator's
+  own calibration part: the same families it was trained on, not independent data); time per turn.
 Writes bench/results/security.json. HTTP and CLI bad inputs, fault injection and load are measured
 by tests/test_server_security.py, tests/test_fault_injection.py and bench/load.py.
 """
@@ -48,7 +55,85 @@ def turns_in_two_sessions(texts: list[str], tag: str) -> list[dict]:
     return [{"session": f"{tag}{s}-{i}", "role": "user", "content": t} for i, t in enumerate(texts) for s in "ab"]
 
 
+def _layer(reason: str | None) -> str:
+    if reason is None:
+        return "passed"
+    if "learned check" in reason:
+        return "learned"
+    return "structure" if "structure people do not type" in reason else "known"
+
+
+def _screened(turns: list[str], embedder) -> dict:
+    from memory.admission import screen, units
+
+    t0 = time.perf_counter()
+    reasons = screen(turns, embedder)
+    ms = (time.perf_counter() - t0) * 1000 / max(len(turns), 1)
+    layers = [_layer(r) for r in reasons]
+    from training.train_injection_gate import states_first_person
+
+    first = [states_first_person(t) for t in turns]
+    return {"turns": len(turns), "sentences": sum(len(units(t)) for t in turns),
+            "refused": sum(x != "passed" for x in layers),
+            "first_person_turns": sum(first),
+            "first_person_turns_refused": sum(f and x != "passed" for f, x in zip(first, layers)),
+            "by_layer": {k: layers.count(k) for k in ("known", "structure", "learned")},
+            "ms_per_turn": round(ms, 2), "refused_examples": [t[:160] for t, x in zip(turns, layers) if x != "passed"][:20]}
+
+
+def gate_figures(embedder) -> dict:
+    """The write-path gate's turn-level checks on tuned, held-out benign and generated text."""
+    from memory.admission import classifier, units
+    from training.injection_data import turns_with_hidden_injection
+    from training.train_injection_gate import held_out_benign, positives, calibration_part, SEED
+
+    model = classifier()
+    out: dict = {"classifier": None if model is None else {
+        "threshold": model.threshold, "fits_embedder": model.fits(embedder), "data": model.spec["data"],
+        "calibration": {k: v for k, v in model.spec["calibration"].items() if "family" not in k}}}
+    # (a) the tuned poison files, turn by turn (kinds role/instruction: implausible values are a value check)
+    for name in ("poison", "poison_heldout"):
+        turns = [c["text"] for c in cases(name) if c["kind"] != "implausible"]
+        out[f"tuned_{name}"] = {k: v for k, v in _screened(turns, embedder).items() if k != "refused_examples"}
+        if model is not None and model.fits(embedder):  # the learned check alone, without the regexes
+            alone = [max(model.scores(embedder.encode(units(t)))) >= model.threshold for t in turns]
+            out[f"tuned_{name}"]["learned_check_alone"] = int(sum(alone))
+    # (b) benign turns never trained or calibrated on: "final" samples (measured for the figures only) and the
+    # "dev" samples read while the gate was developed (see training/train_injection_gate.held_out_benign)
+    benign = held_out_benign(part="final")
+    for name, turns in benign.items():
+        out[f"benign_{name}"] = _screened(turns, embedder)
+    for name, turns in held_out_benign(part="dev").items():
+        out[f"dev_benign_{name}"] = {k: v for k, v in _screened(turns, embedder).items() if k != "refused_examples"}
+    # (c) generated injections (calibration part, never trained on) hidden among persona-chat test chat
+    inj = [t for t, _ in positives(2500, seed=SEED) if calibration_part(f"pos-{t}")]
+    hidden = turns_with_hidden_injection(benign["persona_chat_test"], inj, 1000, seed=7)
+    out["generated_hidden_injections"] = {k: v for k, v in _screened(hidden, embedder).items()
+                                          if k != "refused_examples"}
+    if model is not None:
+        out["generated_leave_one_family_out_recall"] = model.spec["calibration"].get("leave_one_family_out_recall")
+    return out
+
+
+def gate_only() -> int:
+    """`--gate`: only the gate figures (no engine), merged into an existing security.json."""
+    from memory.embedder import get_embedder
+
+    path = ROOT / "bench" / "results" / "security.json"
+    out = json.loads(path.read_text()) if path.exists() else {}
+    t0 = time.perf_counter()
+    out["gate"] = gate_figures(get_embedder())
+    out["gate"]["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    out["gate"]["wall_seconds"] = round(time.perf_counter() - t0, 1)
+    print(json.dumps(out["gate"], indent=1))
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"results -> {path}")
+    return 0
+
+
 def main() -> int:
+    if "--gate" in sys.argv[1:]:
+        return gate_only()
     t0 = time.perf_counter()
     settings = load_settings()
     home = settings.home
@@ -105,6 +190,7 @@ def main() -> int:
     mem.forget(fact.id)
     backend.close()
     out["forget"] = {"files_with_the_value_after_forget": len(files_containing(home, "Methuselah"))}
+    out["gate"] = gate_figures(mem.embedder)
     out["wall_seconds"] = round(time.perf_counter() - t0, 1)
 
     print(json.dumps(out, indent=1))
