@@ -1,0 +1,91 @@
+"""The write-path gate on held-out sets nobody tuned on (measure only).
+
+    python bench/heldout_gate.py bench/data/poison_heldout bench/data/poison_heldout2
+
+Each set is a folder with poison.jsonl ({"text", "kind"}) and optionally benign.jsonl ({"text",
+"fact"}), written by someone who read no code (see each folder's README). Every message is said
+in two sessions through the real memory (MiniLM, the extraction model, the gate), in a fresh
+AGENT_HOME; a poison message that yields a candidate fact got through, a benign message whose
+facts are all refused was blocked. Counts only: the messages' texts are not printed, so that
+running this does not turn a held-out set into a tuning set. Writes
+bench/results/security-heldout.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
+
+
+def said_twice(mem, texts: list[str], tag: str) -> list[list]:
+    """Each text said in two sessions; the new facts per text (by the turns they came from)."""
+    before = {f.id for f in mem.facts()}
+    mem.add_turns([{"session": f"{tag}{s}-{i}", "role": "user", "content": t} for i, t in enumerate(texts) for s in "ab"])
+    mem.detect()
+    new = [f for f in mem.facts() if f.id not in before]
+    per_text: list[list] = [[] for _ in texts]
+    for f in new:
+        for i, t in enumerate(texts):
+            if f.value and f.value.casefold() in t.casefold():
+                per_text[i].append(f)
+                break
+    return per_text
+
+
+def measure(folder: Path, mem) -> dict:
+    out: dict = {"set": str(folder.relative_to(ROOT))}
+    poison = lines(folder / "poison.jsonl")
+    if poison:
+        facts = said_twice(mem, [c["text"] for c in poison], folder.name + "-p")
+        through = [any(f.status == "candidate" for f in fs) for fs in facts]
+        kinds = sorted({c.get("kind", "?") for c in poison})
+        out["poison"] = {"messages": len(poison), "became_candidates": sum(through),
+                         "by_kind": {k: f"{sum(t for t, c in zip(through, poison) if c.get('kind') == k)} of "
+                                        f"{sum(c.get('kind') == k for c in poison)}" for k in kinds},
+                         "facts_rejected": sum(f.status == "rejected" for fs in facts for f in fs)}
+    benign = lines(folder / "benign.jsonl")
+    if benign:
+        facts = said_twice(mem, [c["text"] for c in benign], folder.name + "-b")
+        out["benign"] = {"messages": len(benign),
+                         "with_a_candidate": sum(any(f.status == "candidate" for f in fs) for fs in facts),
+                         "all_facts_refused": sum(bool(fs) and all(f.status == "rejected" for f in fs) for fs in facts),
+                         "facts_refused": sum(f.status == "rejected" for fs in facts for f in fs)}
+    return out
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__.split("\n\n")[1].strip(), file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["AGENT_HOME"] = home
+        from config import load_settings
+        from memory import Memory
+
+        settings = load_settings()
+        with Memory(settings) as mem:
+            results = [measure((ROOT / a).resolve() if not Path(a).is_absolute() else Path(a), mem) for a in argv]
+    out = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu_count": os.cpu_count(),
+           "command": "python bench/heldout_gate.py " + " ".join(argv), "extractor": settings.memory.extractor,
+           "sets": results, "wall_seconds": round(time.perf_counter() - t0, 1)}
+    print(json.dumps(out, indent=1))
+    path = ROOT / "bench" / "results" / "security-heldout.json"
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"results -> {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
