@@ -248,9 +248,10 @@ def load_detection(results_dir: Path = RESULTS) -> dict[str, dict]:
 
 
 def load_trust(results_dir: Path = RESULTS) -> dict[str, dict]:
-    """`security`: security.json (bench/security.py); `load`: load.json (bench/load.py)."""
+    """`security`: security.json (bench/security.py); `load`: load.json (bench/load.py); `security-heldout`:
+    bench/heldout_gate.py on the sets nobody tuned on."""
     out = {}
-    for key in ("security", "load"):
+    for key in ("security", "load", "security-heldout"):
         path = Path(results_dir) / f"{key}.json"
         if path.exists():
             out[key] = json.loads(path.read_text())
@@ -291,6 +292,21 @@ def trust_section(t: dict[str, dict]) -> list[str]:
                              "not independent)", f"{x['refused']} refused"])
         lines += [f"`{sec['command']}` ({sec['date']}, {sec['cpu_count']} cores, extractor `{sec['extractor']}`):", "",
                   *table(["attack", "result"], rows), ""]
+    held = t.get("security-heldout")
+    if held:
+        rows = []
+        for r in held["sets"]:
+            if "poison" in r:
+                p = r["poison"]
+                rows.append([f"`{r['set']}` poison ({p['messages']})", f"{p['became_candidates']} became candidates ("
+                             + ", ".join(f"{k} {v}" for k, v in p["by_kind"].items()) + ")"])
+            if "benign" in r:
+                b = r["benign"]
+                rows.append([f"`{r['set']}` ordinary facts with trigger words ({b['messages']})",
+                             f"{b['all_facts_refused']} had every fact refused ({b['facts_refused']} facts); "
+                             f"{b['with_a_candidate']} gave a candidate"])
+        lines += [f"Held out (written by people who read no code; never tuned on, counts only): `{held['command']}` "
+                  f"({held['date']}), each message said in 2 sessions:", "", *table(["set", "result"], rows), ""]
     load = t.get("load")
     if load:
         f, o = load["first_token_s"], load["order"]

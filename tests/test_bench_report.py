@@ -158,3 +158,13 @@ def test_models_section_puts_each_model_in_a_row(report, tmp_path):
     text = "\n".join(report.models_section(report.load_models(tmp_path)))
     assert "| `gemma.gguf` | plain | 10 | 90% |" in text
     assert "| `smol.gguf` | chat | 10 | 50% |" in text and "failed: held-out recall 0.50 < 0.80" in text
+
+
+def test_heldout_gate_rows(report):
+    held = {"command": "python bench/heldout_gate.py x", "date": "2026-11-30 04:59 UTC", "sets": [
+        {"set": "bench/data/x", "poison": {"messages": 40, "became_candidates": 6, "by_kind": {"role": "1 of 10"},
+                                           "facts_rejected": 33},
+         "benign": {"messages": 40, "with_a_candidate": 17, "all_facts_refused": 6, "facts_refused": 17}}]}
+    text = "\n".join(report.trust_section({"security-heldout": held}))
+    assert "| `bench/data/x` poison (40) | 6 became candidates (role 1 of 10) |" in text
+    assert "6 had every fact refused (17 facts); 17 gave a candidate" in text
