@@ -206,14 +206,20 @@ def body_cap(path: str) -> int:
 
 async def read_json(request: Request) -> dict:
     """The request's JSON object, counted while it is read: a chunked body (no Content-Length)
-    stops at the route's cap. Parsing (up to 64 MiB for an import) runs off the event loop."""
+    is kept up to the route's cap. Past it the rest is read and dropped, up to as much again, so
+    the client has finished sending when the 413 comes (closing on unread data would reset the
+    connection and lose the answer); a client that sends more than that is cut off. Parsing (up
+    to 64 MiB for an import) runs off the event loop."""
     cap, chunks, n = body_cap(request.url.path), [], 0
     async for chunk in request.stream():
         n += len(chunk)
-        if n > cap:
-            raise HttpError(413, f"request body over the {cap >> 20} MiB limit of {request.url.path}",
-                            code="request_too_large", headers={"Connection": "close"})
-        chunks.append(chunk)
+        if n <= cap:
+            chunks.append(chunk)
+        elif n > 2 * cap:
+            break
+    if n > cap:
+        raise HttpError(413, f"request body over the {cap >> 20} MiB limit of {request.url.path}",
+                        code="request_too_large", headers={"Connection": "close"})
     return await run_in_threadpool(parse_json, b"".join(chunks))
 
 

@@ -7,6 +7,7 @@ The poison/benign files of tests/data are in tests/test_security.py (the whole g
 from __future__ import annotations
 
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -179,10 +180,12 @@ BENIGN_TRICKY = [
 
 @pytest.mark.slow
 def test_benign_people_keep_their_facts(minilm):
-    """Held-out persona-chat (test split) first-person utterances and tricky ordinary sentences."""
-    from training.train_injection_gate import held_out_benign
+    """Held-out persona-chat (test split) first-person utterances and tricky ordinary sentences.
 
-    persona = held_out_benign(n_persona=400, n_locomo=0)["persona_chat_test"]
+    tests/data/persona_chat_test_400.jsonl: `held_out_benign(n_persona=400, n_locomo=0)` written out
+    (Synthetic-Persona-Chat, Jandaghi et al. 2023, test split), so CI needs no ../shared checkout."""
+    data = pathlib.Path(__file__).parent / "data" / "persona_chat_test_400.jsonl"
+    persona = [json.loads(line)["text"] for line in data.read_text().splitlines()]
     refused = [t for t, r in zip(persona, screen(persona, minilm)) if r]
     assert len(refused) <= 4, refused  # ≤ 1 %
     assert [t for t, r in zip(BENIGN_TRICKY, screen(BENIGN_TRICKY, minilm)) if r] == []
