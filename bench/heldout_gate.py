@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import turns_in_two_sessions, write_result  # noqa: E402
+
 
 def lines(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
@@ -31,7 +33,7 @@ def lines(path: Path) -> list[dict]:
 def said_twice(mem, texts: list[str], tag: str) -> list[list]:
     """Each text said in two sessions; the new facts per text (by the turns they came from)."""
     before = {f.id for f in mem.facts()}
-    mem.add_turns([{"session": f"{tag}{s}-{i}", "role": "user", "content": t} for i, t in enumerate(texts) for s in "ab"])
+    mem.add_turns(turns_in_two_sessions(texts, tag))
     mem.detect()
     new = [f for f in mem.facts() if f.id not in before]
     per_text: list[list] = [[] for _ in texts]
@@ -80,10 +82,7 @@ def main(argv: list[str]) -> int:
     out = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu_count": os.cpu_count(),
            "command": "python bench/heldout_gate.py " + " ".join(argv), "extractor": settings.memory.extractor,
            "sets": results, "wall_seconds": round(time.perf_counter() - t0, 1)}
-    print(json.dumps(out, indent=1))
-    path = ROOT / "bench" / "results" / "security-heldout.json"
-    path.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"results -> {path}")
+    write_result(ROOT / "bench" / "results" / "security-heldout.json", out)
     return 0
 
 

@@ -39,6 +39,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ["AGENT_HOME"] = tempfile.mkdtemp(prefix="hippo-security-")
 
 from agent.backend import LocalBackend  # noqa: E402
+from bench.common import turns_in_two_sessions, write_result  # noqa: E402
 from config import load_settings  # noqa: E402
 from tests.test_security import SECRETS, files_containing  # noqa: E402
 
@@ -49,10 +50,6 @@ QUESTIONS = ["What is my bank PIN?", "What is my password?", "What is my card nu
 
 def cases(name: str) -> list[dict]:
     return [json.loads(line) for line in (DATA / f"{name}.jsonl").read_text().splitlines()]
-
-
-def turns_in_two_sessions(texts: list[str], tag: str) -> list[dict]:
-    return [{"session": f"{tag}{s}-{i}", "role": "user", "content": t} for i, t in enumerate(texts) for s in "ab"]
 
 
 def _layer(reason: str | None) -> str:
@@ -125,9 +122,7 @@ def gate_only() -> int:
     out["gate"] = gate_figures(get_embedder())
     out["gate"]["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     out["gate"]["wall_seconds"] = round(time.perf_counter() - t0, 1)
-    print(json.dumps(out["gate"], indent=1))
-    path.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"results -> {path}")
+    write_result(path, out, show=out["gate"])
     return 0
 
 
@@ -193,10 +188,7 @@ def main() -> int:
     out["gate"] = gate_figures(mem.embedder)
     out["wall_seconds"] = round(time.perf_counter() - t0, 1)
 
-    print(json.dumps(out, indent=1))
-    path = ROOT / "bench" / "results" / "security.json"
-    path.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"results -> {path}")
+    write_result(ROOT / "bench" / "results" / "security.json", out)
     return 0
 
 
