@@ -73,11 +73,32 @@ def _du(path: Path) -> int:
 
 # ----------------------------------------------------------------------------- import + detect
 
-def run_import(turns: list[dict], settings_kw: dict, embedder) -> tuple[list, dict]:
+class ReusedExtraction:
+    """An extractor that answers a prompt it has seen before from a file (`--reuse-extraction`): tuning
+    detection rules then needs no model time. Only for rules downstream of extraction; a new adapter or
+    prompt format needs a new file."""
+
+    def __init__(self, inner, path: Path) -> None:
+        self.inner, self.path, self.name = inner, path, inner.name
+        self.seen: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
+
+    def lines(self, turns, own) -> list[str]:
+        from memory.extract import render_prompt
+
+        keys = [render_prompt(t, o) for t, o in zip(turns, own)]
+        todo = [i for i, k in enumerate(keys) if k not in self.seen]
+        if todo:
+            for i, text in zip(todo, self.inner.lines([turns[i] for i in todo], [own[i] for i in todo])):
+                self.seen[keys[i]] = text
+            self.path.write_text(json.dumps(self.seen, ensure_ascii=False))
+        return [self.seen[k] for k in keys]
+
+
+def run_import(turns: list[dict], settings_kw: dict, embedder, extractor=None) -> tuple[list, dict]:
     """Import `turns` into a fresh home, detect, return (facts, stats); stats["texts"]: turn id -> text."""
     with tempfile.TemporaryDirectory(prefix="hippo-bench-") as tmp:
         settings = load_settings(home=Path(tmp), **settings_kw)
-        with Memory(settings, embedder=embedder) as mem:
+        with Memory(settings, embedder=embedder, extractor=extractor) as mem:
             t0 = time.perf_counter()
             mem.add_turns(turns)
             t1 = time.perf_counter()
@@ -110,6 +131,15 @@ class Matcher:
         return float(self.vec(fact.text) @ self.vec(sentence)) >= SIM
 
 
+def _seen(facts, label: dict, matcher: Matcher) -> str:
+    """Why a labelled fact was missed: never extracted, or which non-candidate facts match it."""
+    near = [f for f in facts if f.status not in ACTIVE and matcher.same(f, label["value"], label["sentence"],
+                                                                        label["about_user"])]
+    if not near:
+        return "never extracted"
+    return "; ".join(f"{f.attribute}={f.value} {f.status} in {len(f.sessions)} session(s)" for f in near)
+
+
 def score_user(facts, labels: list[dict], traps: list[dict], matcher: Matcher, user: str) -> dict:
     """Candidates vs one user's labels. labels: {value, sentence, about_user, repeated, current}."""
     cands = [f for f in facts if f.status in ACTIVE and f.kind == "stable"]
@@ -127,7 +157,7 @@ def score_user(facts, labels: list[dict], traps: list[dict], matcher: Matcher, u
         else:
             why = ("said once" if any(labels[i]["current"] for i in hits) else "superseded") if hits else "unlabelled"
             wrong.append(f"{user}: {f.text} [{f.attribute}={f.value}] sessions={len(f.sessions)} ({why})")
-    missed = [f"{user}: {labels[i]['sentence']}" for i in positives if i not in found]
+    missed = [f"{user}: {labels[i]['sentence']} ({_seen(facts, labels[i], matcher)})" for i in positives if i not in found]
     secrets = [f.text for f in facts if contains_secret(f.value) or SECRET_WORDS.search(f.attribute)]
     return {"candidates": len(cands), "right": right, "positives": len(positives), "found": len(found),
             "wrong": wrong, "missed": missed, "traps": trap_hits, "secrets": secrets}
@@ -161,13 +191,13 @@ def _speed(stats: list[dict]) -> dict:
 
 # ----------------------------------------------------------------------------- parts
 
-def natural(split: str, settings_kw: dict, embedder, verbose: bool) -> dict:
+def natural(split: str, settings_kw: dict, embedder, verbose: bool, extractor=None) -> dict:
     matcher, per_user, stats = Matcher(embedder), [], []
     trap_counts: dict[str, int] = {}
     for path in sorted((DATA / "natural" / split).glob("*.jsonl")):
         lab = json.loads(path.with_name(path.stem + ".labels.json").read_text())
         turns = [{k: t[k] for k in ("session", "role", "content", "time") if k in t} for t in _read_jsonl(path)]
-        facts, st = run_import(turns, settings_kw, embedder)
+        facts, st = run_import(turns, settings_kw, embedder, extractor)
         stats.append(st)
         labels = [{"value": f["value"], "sentence": f["sentence"], "about_user": f.get("about", "user") == "user",
                    "repeated": len(set(f["sessions"])) >= 2, "current": f.get("current", True)} for f in lab["facts"]]
@@ -196,13 +226,13 @@ def locomo_turns(path: Path, me: str | None = None) -> list[dict]:
     return turns
 
 
-def locomo(settings_kw: dict, embedder, verbose: bool, sample: int = 50) -> dict:
+def locomo(settings_kw: dict, embedder, verbose: bool, extractor=None, sample: int = 50) -> dict:
     matcher, per_user, stats, cands = Matcher(embedder), [], [], []
     for cid in LOCOMO_HELD_OUT:
         conv = json.loads((LOCOMO / f"{cid}.json").read_text())
         gold = json.loads((DATA / "locomo_gold" / f"{cid}.json").read_text())
         for me in (conv["speaker_a"], conv["speaker_b"]):
-            facts, st = run_import(locomo_turns(LOCOMO / f"{cid}.json", me), settings_kw, embedder)
+            facts, st = run_import(locomo_turns(LOCOMO / f"{cid}.json", me), settings_kw, embedder, extractor)
             stats.append(st)
             labels = [{"value": g["value"], "sentence": g["sentence"], "about_user": g["about"] == me,
                        "repeated": True, "current": g.get("current", True)} for g in gold["speakers"][me]]
@@ -220,11 +250,11 @@ def locomo(settings_kw: dict, embedder, verbose: bool, sample: int = 50) -> dict
             "missed": t["missed"], "precision_sample": picked, "speed": _speed(stats)}
 
 
-def devset(settings_kw: dict, embedder, verbose: bool) -> dict:
+def devset(settings_kw: dict, embedder, verbose: bool, extractor=None) -> dict:
     labels = json.loads((DATA / "labels.json").read_text())
     matcher, per_user, stats = Matcher(embedder), [], []
     for name, lab in labels.items():
-        facts, st = run_import(_read_jsonl(DATA / "devset" / f"{name}.jsonl"), settings_kw, embedder)
+        facts, st = run_import(_read_jsonl(DATA / "devset" / f"{name}.jsonl"), settings_kw, embedder, extractor)
         stats.append(st)
         rows = [{"value": x["value"], "sentence": canonical_text(x["attribute"], x["value"]),
                  "about_user": relation_of(x["attribute"]) is None, "repeated": "why" not in x,
@@ -288,20 +318,23 @@ def chat_latency(embedder, n: int = 12) -> dict:
 
 # ----------------------------------------------------------------------------- main
 
-def run(extractor: str, parts: list[str], splits: list[str], embedder, verbose: bool) -> dict:
+def run(extractor: str, parts: list[str], splits: list[str], embedder, verbose: bool,
+        reuse: Path | None = None) -> dict:
     kw = {"memory": {"extractor": extractor}}
     from memory.extract import TurnInput
-    get_extractor(load_settings(**kw)).lines([TurnInput("i live in oslo")], ["i live in oslo"])  # loaded outside the timings
-    out: dict = {"extractor": extractor}
+    inner = get_extractor(load_settings(**kw))
+    inner.lines([TurnInput("i live in oslo")], ["i live in oslo"])  # loaded outside the timings
+    ex = ReusedExtraction(inner, reuse) if reuse else None
+    out: dict = {"extractor": extractor, "reused_extraction": str(reuse) if reuse else None}
     for split in splits if "natural" in parts else []:
         print(f"[{extractor}] natural {split}…", flush=True)
-        out[f"natural_{split}"] = natural(split, kw, embedder, verbose)
+        out[f"natural_{split}"] = natural(split, kw, embedder, verbose, ex)
     if "locomo" in parts:
         print(f"[{extractor}] LoCoMo held out…", flush=True)
-        out["locomo"] = locomo(kw, embedder, verbose)
+        out["locomo"] = locomo(kw, embedder, verbose, ex)
     if "devset" in parts:
         print(f"[{extractor}] dev set…", flush=True)
-        out["devset"] = devset(kw, embedder, verbose)
+        out["devset"] = devset(kw, embedder, verbose, ex)
     return out
 
 
@@ -313,8 +346,9 @@ def report(r: dict) -> None:
               f"{n['candidates']} candidates: precision {n['precision']}  recall {n['recall']}")
         print(f"    trap promotions {n['trap_promotions']} {n['trap_promotions_by_kind']} "
               f"(traps in data {n['traps_in_data']}); secrets as facts {n['secrets_as_facts']}")
-        print(f"    speed: {n['speed']['user_turns_per_second']} user turns/s ({n['speed']['user_turns']} user turns, "
-              f"detect {n['speed']['detect_seconds']} s)")
+        if not r.get("reused_extraction"):
+            print(f"    speed: {n['speed']['user_turns_per_second']} user turns/s ({n['speed']['user_turns']} user "
+                  f"turns, detect {n['speed']['detect_seconds']} s)")
     if "locomo" in r:
         lo = r["locomo"]
         print(f"[{name}] LoCoMo held out {','.join(lo['conversations'])}: recall {lo['recall']} of {lo['gold_facts']} "
@@ -335,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", choices=["dev", "test", "both"], default="both")
     ap.add_argument("--embedder", default="minilm")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--reuse-extraction", type=Path, default=None, metavar="FILE",
+                    help="answer prompts seen before from FILE (written on first use): for tuning detection "
+                         "rules only; speeds are then not measured, results go to --out or detection-reused.json")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     splits = ["dev", "test"] if args.split == "both" else [args.split]
@@ -344,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     results = {"cpu_count": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                "command": "python bench/detection.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-               "runs": [run(n, args.parts, splits, embedder, args.verbose) for n in names]}
+               "runs": [run(n, args.parts, splits, embedder, args.verbose, args.reuse_extraction) for n in names]}
     if "latency" in args.parts:
         print("chat first-token latency with and without the extractor…", flush=True)
         results["chat_latency"] = chat_latency(embedder)
@@ -361,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
                 for t in r.get(key, {}).get("trap_facts", []):
                     print(f"  TRAP {t}")
     default = "detection.json" if names == ["model"] else f"detection-{'compare' if args.compare else names[0]}.json"
+    default = "detection-reused.json" if args.reuse_extraction else default
     out = Path(args.out) if args.out else RESULTS / default
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
