@@ -98,6 +98,11 @@ def export_adapter(model, info, alpha: float, out_dir: Path, version: str | None
                            n_layers=info.n_layers, alpha=alpha, base_sha256=info.sha256, version=version)
 
 
+def baseline_key(engine, settings: Settings) -> list[str]:
+    """What the cached base answers depend on: the model, its prompt, and how long an answer may be."""
+    return [engine.base_sha256, engine.format.style, engine.format.render("{q}"), str(settings.model.max_tokens)]
+
+
 def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], unlearn, registry: Registry,
                     progress: Progress | None = None, log: Callable[[str], None] = print,
                     gate_prompts: int | None = None) -> Candidate:
@@ -120,7 +125,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
     # base answers (cached per model): anchors for training, the bank for the gate
     t0 = time.perf_counter()
     engine.set_adapter(None)
-    key = [engine.base_sha256, engine.format.style, engine.format.render("{q}")]
+    key = baseline_key(engine, settings)
     prompts = distill_prompts()
     random.Random(c.seed).shuffle(prompts)
     anchors = prompts[: c.anchors]

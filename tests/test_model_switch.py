@@ -47,3 +47,21 @@ def test_the_daemon_schedules_a_retrain_after_a_switch(daemon, agent_home):
     assert daemon.pending() is not None
     publish(agent_home, daemon.engine.base_sha256)
     assert daemon.pending() is None
+
+
+def test_base_answers_are_cached_per_model_prompt_and_answer_length(tmp_path):
+    """An answer cut at 24 tokens is not the base answer to compare a 64-token answer with."""
+    from consolidation.bank import cached_answers
+    from consolidation.pipeline import baseline_key
+
+    engine, calls = FakeEngine(), []
+
+    def answer(q):
+        calls.append(q)
+        return "base"
+
+    short, default = load_settings(model={"max_tokens": 24}), load_settings()
+    assert baseline_key(engine, short) != baseline_key(engine, default)
+    for settings in (default, default, short):
+        cached_answers(tmp_path, baseline_key(engine, settings), ["Who wrote Hamlet?"], answer)
+    assert len(calls) == 2  # once per answer length

