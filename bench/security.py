@@ -93,7 +93,8 @@ def gate_figures(embedder) -> dict:
         turns = [c["text"] for c in cases(name) if c["kind"] != "implausible"]
         out[f"tuned_{name}"] = {k: v for k, v in _screened(turns, embedder).items() if k != "refused_examples"}
         if model is not None and model.fits(embedder):  # the learned check alone, without the regexes
-            alone = [max(model.scores(embedder.encode(units(t)))) >= model.threshold for t in turns]
+            alone = [bool(units(t)) and max(model.scores(embedder.encode(units(t)))) >= model.threshold
+                     for t in turns]
             out[f"tuned_{name}"]["learned_check_alone"] = int(sum(alone))
     # (b) benign turns never trained or calibrated on: "final" samples (measured for the figures only) and the
     # "dev" samples read while the gate was developed (see training/train_injection_gate.held_out_benign)

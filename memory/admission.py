@@ -15,8 +15,8 @@ three turn-level checks (`screen`) or its value one value-level check:
    and code statements, invisible or direction-changing characters, words mixing alphabets,
    letter-by-letter spelling, multi-speaker transcripts → *role-shaped* (text imitating a
    system, memory, config or another speaker).
-3. **A learned check** (`Classifier`): every sentence and line of the turn is embedded with the
-   MiniLM the memory already uses and scored by a logistic regression (memory/data/
+3. **A learned check** (`Classifier`): every sentence and line of the turn (of three words or more)
+   is embedded with the MiniLM the memory already uses and scored by a logistic regression (memory/data/
    injection_gate.json, made by training/train_injection_gate.py); one sentence over the threshold
    refuses the turn → *instruction-shaped*. It is trained on sentences from a generator of
    injection text (training/injection_data.py: 13 families — overrides, role reassignment,
@@ -25,8 +25,10 @@ three turn-level checks (`screen`) or its value one value-level check:
    role-play, urgency, tool calls, any of these addressed to the model by name) against
    Synthetic-Persona-Chat *validation* utterances and persona lines plus generated benign-but-tricky
    sentences (IT jobs, pets named Root, chatbot talk, "please remember I'm vegan", self-corrections).
+   Natural chat turns in many voices are negatives too (the extractor's synthetic training chats).
    The threshold keeps false refusals of first-person persona-chat utterances held out of training
-   at ≤ 0.5 %; the held-out measurements (persona-chat *test*, LoCoMo) are in
+   at ≤ 0.5 % (of the calibration chat turns 6 % are refused: the detection counts such a turn's
+   statements as not said, it rejects nothing); the held-out measurements (persona-chat *test*, LoCoMo) are in
    bench/results/security.json (`python bench/security.py`). It runs only with the embedder it was
    trained for (the fast tests' fake embedder skips it).
 4. The **value** is not plausible for the attribute: account words as a name ("admin", "root"),
@@ -142,10 +144,15 @@ _UNIT_SPLIT = re.compile(r"\n+|(?<=[.!?…])\s+")
 MAX_UNITS = 200
 
 
+LEARNED = "learned check"
+MIN_WORDS = 3  # "perfect", "this worked!!", "omg." instruct nothing; the sentence that states a fact is scored
+
+
 def units(turn: str) -> list[str]:
-    """The sentences and lines of a turn the learned check scores (at most `MAX_UNITS`; the rest is one)."""
+    """The sentences and lines of a turn the learned check scores, those of at least `MIN_WORDS` words (at
+    most `MAX_UNITS`; the rest is one)."""
     parts = [p.strip() for p in _UNIT_SPLIT.split(turn)]
-    parts = [p for p in parts if re.search(r"\w", p)]
+    parts = [p for p in parts if len(re.findall(r"\w+", p)) >= MIN_WORDS]
     if len(parts) > MAX_UNITS:
         parts = parts[: MAX_UNITS - 1] + [" ".join(parts[MAX_UNITS - 1:])]
     return parts
@@ -239,8 +246,13 @@ def screen(turns: Sequence[str], embedder=None, vectors: Sequence | None = None,
     for i, (p, k, n) in best.items():
         if p >= model.threshold:
             where = "the turn" if n == 1 else f"sentence {k + 1} of {n}"
-            reasons[i] = f"instruction-shaped text (learned check: {where} reads as addressed to the model, {p:.2f})"
+            reasons[i] = f"instruction-shaped text ({LEARNED}: {where} reads as addressed to the model, {p:.2f})"
     return reasons
+
+
+def learned(reason: str | None) -> bool:
+    """Is this refusal the learned check's (a judgement on the turn, wrong now and then) rather than a rule's?"""
+    return bool(reason) and f"({LEARNED}:" in reason
 
 
 # ---------------------------------------------------------------------------------------------- values

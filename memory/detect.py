@@ -12,7 +12,8 @@ Rules (see docs/memory.md):
   repeats inside one session do not count. A name counts as said again when the user names that
   person or pet in their own words in another session ("my sister Femke lives in Cape Town" …
   days later "femke sent pics of a penguin"): people say who someone is once and then use the
-  name. Episodic facts (one-off events) are recorded but never become candidates.
+  name. So does a value of the user's own that the extractor wrote as a proper name ("Leeds",
+  "Honda Jazz") and that is no other fact's value; never a common word ("the neighbour's dog"). Episodic facts (one-off events) are recorded but never become candidates.
 * Updates: for a single-valued attribute (home city, employer, car, a spouse's name, any attribute
   the shapes table does not call multi-valued) the newer value wins once it was stated as an
   explicit update ("I moved to Bergen") or in as many sessions as the older one: the older fact
@@ -28,7 +29,9 @@ Rules (see docs/memory.md):
 * The write-path gate (`memory.admission`) refuses role-shaped and instruction-shaped turns
   (known markers, structure people do not type in chat, and a learned sentence check over the
   turn's MiniLM vectors) and implausible values before any matching: such a statement becomes
-  (or stays) a `rejected` fact with the reason as its note, and never supports another fact.
+  (or stays) a `rejected` fact with the reason as its note, and never supports another fact. A
+  refusal by the learned check alone only keeps that statement from counting (no rejected fact):
+  it misjudges ordinary chat now and then, and a fact the user states elsewhere must still count.
   Each turn with statements is screened once per batch (its stored vector reused when the turn is
   one sentence).
 
@@ -46,7 +49,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from config import Settings
-from memory.admission import refusal, screen
+from memory.admission import learned, refusal, screen
 from memory.extract import CONTEXT_TURNS, ExtractedFact, Extractor, TurnInput, extract
 from memory.ledger import ACTIVE, Fact, Ledger, fact_id
 from memory.shapes import is_multi_valued, is_name, relation_of, same_relation
@@ -66,11 +69,13 @@ class DetectReport:
     promoted: list[str] = field(default_factory=list)
     superseded: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    not_counted: int = 0  # statements of turns the learned check refused
     hidden_turns: list[int] = field(default_factory=list)
 
     def add(self, other: "DetectReport") -> "DetectReport":
         self.turns_scanned += other.turns_scanned
         self.statements += other.statements
+        self.not_counted += other.not_counted
         for name in ("new_facts", "promoted", "superseded", "rejected", "hidden_turns"):
             getattr(self, name).extend(getattr(other, name))
         return self
@@ -83,6 +88,7 @@ class DetectReport:
             "promoted": len(self.promoted),
             "superseded": len(self.superseded),
             "rejected": len(self.rejected),
+            "not_counted": self.not_counted,
         }
 
 
@@ -127,6 +133,13 @@ def same_fact(attr_a: str, val_a: str, emb_a, attr_b: str, val_b: str, emb_b, th
 def _names(name: str, text: str) -> bool:
     """Does `text` name `name` (a whole word, any case)?"""
     return bool(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE))
+
+
+def _proper(value: str) -> bool:
+    """Is the value a proper name ("Leeds", "Honda Jazz", "Kestrel Vale General Hospital"), as the extractor
+    wrote it? People type lowercase; the extractor capitalises what it reads as a name."""
+    words = re.findall(r"[^\W\d_][\w'-]*", value)
+    return bool(words) and any(w[0].isupper() and w != "I" for w in words)
 
 
 @dataclass
@@ -188,8 +201,13 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
         for (row, ef), vec in zip(statements, vecs):
             attr = attribute_key(ef.attribute)
             kind = "episodic" if ef.episodic else "stable"
-            # 0. the write-path gate: refused statements are recorded as rejected facts, nothing more
+            # 0. the write-path gate: refused statements are recorded as rejected facts, nothing more; the
+            # learned check's refusals only keep this statement from counting (it misjudges ordinary chat now
+            # and then, and the same fact said in other sessions must still count)
             reason = refusal(attr, ef.value, row.turn.text, turn_reason=turn_reasons[row.id])
+            if learned(reason):
+                report.not_counted += 1
+                continue
             if reason:
                 fid = fact_id(("~" if ef.episodic else "") + attr, value_key(ef.value))
                 if ledger.upsert_fact(id=fid, text=ef.text, subject=ef.subject, attribute=attr,
@@ -268,10 +286,15 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
                     report.superseded.append(f.id)
                     break
 
-        # 4. a name said again: the person or pet the user named comes up in the own words of other sessions
+        # 4. a name said again: the person or pet the user named comes up in the own words of other sessions;
+        # so does the user's own proper-name value ("Leeds", "Honda Jazz") that is no other fact's value
         for lv in live.values():
             f = lv.fact
-            if f.status != "observed" or f.kind != "stable" or not is_name(f.attribute):
+            if f.status != "observed" or f.kind != "stable":
+                continue
+            if not (is_name(f.attribute) or (f.subject == "user" and _proper(f.value) and not any(
+                    o.fact.attribute != f.attribute and o.fact.status != "rejected"
+                    and values_compatible(o.fact.value, f.value) for o in live.values()))):
                 continue
             for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.sessions):
                 stated_otherwise = any(values_compatible(v, f.value) for _, v in ledger.turn_facts(t["id"]))

@@ -3,7 +3,8 @@
     turn + its session context
       └─ voice rules (memory.voice): drop pasted/quoted text, questions, secrets; pre-filter
           └─ an extractor writes `attribute: value` lines (training/extractor/FORMAT.md)
-              └─ grounding: every value must be in the user's words, else it is dropped
+              └─ grounding: every value must be in the user's words, else it is dropped (so is a value
+                 that only echoes its attribute, "cat's breed: cat", and a name the user addresses, "Hey Evan!")
                   └─ ExtractedFact (subject, attribute, value, sentence, episodic, update)
 
 Extractors (`memory.extractor` setting):
@@ -29,8 +30,8 @@ from typing import Protocol, Sequence
 from config import Settings, UserError
 from memory.secrets import contains_secret
 from memory.shapes import canonical_text, normal_attribute, relation_of
-from memory.values import grounded, negated
-from memory.voice import affirms, speaks_of_self, statements
+from memory.values import echoes_attribute, grounded, negated
+from memory.voice import addressed, affirms, speaks_of_self, statements
 
 __all__ = ["ExtractedFact", "TurnInput", "Extractor", "extract", "get_extractor", "render_prompt", "parse_lines",
            "target_text", "to_facts", "value_sources", "last_assistant", "close_extractors", "ADAPTER_PATH",
@@ -154,7 +155,9 @@ def to_facts(turn: TurnInput, own: str, text: str) -> list[ExtractedFact]:
         attribute = normal_attribute(attr)
         if len(value.split()) > _MAX_VALUE_WORDS or contains_secret(f"{attribute}: {value}"):
             continue
-        if not grounded(value, sources) or negated(value, own):
+        if not grounded(value, sources) or negated(value, own) or echoes_attribute(attribute, value):
+            continue
+        if attribute == "name" and addressed(value, own):  # "Hey Evan!" names who the user talks to
             continue
         if (attribute, value.casefold()) in seen:
             continue

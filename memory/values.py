@@ -13,7 +13,7 @@ import re
 import unicodedata
 
 __all__ = ["strip_accents", "value_key", "attribute_key", "values_compatible", "words", "stem",
-           "grounded", "negated", "article"]
+           "grounded", "negated", "echoes_attribute", "article"]
 
 _FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "ł": "l", "Ł": "L",
                        "đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "þ": "th", "ð": "d"})
@@ -99,6 +99,14 @@ def grounded(value: str, sources: list[str]) -> bool:
     if not content:
         return False
     return all(w in have or stem(w) in have for w in content)
+
+
+def echoes_attribute(attribute: str, value: str) -> bool:
+    """Does the value only repeat words of its attribute ("cat's breed: cat", "dog's name: dog")? It then
+    says nothing."""
+    have = {stem(w) for w in words(attribute)}
+    content = [w for w in words(value) if w not in _FUNCTION_WORDS]
+    return bool(content) and all(stem(w) in have for w in content)
 
 
 _NEGATIONS = {"not", "no", "never", "t", "nor", "neither", "without", "longer"}  # "don't" → don, t

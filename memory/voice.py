@@ -13,7 +13,7 @@ import re
 
 from memory.secrets import contains_secret
 
-__all__ = ["own_words", "statements", "speaks_of_self", "affirms", "PASTED", "QUOTED"]
+__all__ = ["own_words", "statements", "speaks_of_self", "affirms", "addressed", "PASTED", "QUOTED"]
 
 PASTED = "[pasted text]"
 QUOTED = "[quote]"
@@ -79,6 +79,28 @@ _AFFIRM = re.compile(
     r"thats (?:right|me)|uh-?huh|mhm|affirmative|absolutely|definitely|of course|you got it|spot on)\b",
     re.IGNORECASE,
 )
+_GREETING = (r"hey|hi|hiya|hello|heya|yo|dear|thanks|thank you|thx|ty|cheers|congrats|congratulations|"
+             r"morning|good morning|good evening|good night|night|bye|see you|welcome back|wow|oh|aw+|sorry")
+_SELF_NAMING = re.compile(r"\b(?:i'?m|i am|name'?s|name is|call me|this is|it'?s|signed|sign it|regards|cheers)"
+                          r"[,:]?\s*$", re.IGNORECASE)
+
+
+def addressed(name: str, text: str) -> bool:
+    """Is `name` in `text` only someone the user talks to ("Hey Evan!", "thanks so much, Evan", "Evan, guess
+    what")? Then it is not the user's own name. False when the name is not in `text`."""
+    spots = list(re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE))
+    if not spots:
+        return False
+    for m in spots:
+        before, after = text[: m.start()], text[m.end():]
+        if _SELF_NAMING.search(before):
+            return False
+        greeted = re.search(rf"(?:^|[.!?\n]\s*|,\s*)(?:{_GREETING})[\s,!]*$", before, re.IGNORECASE)
+        opens = re.search(r"(?:^|[.!?\n])\s*$", before) and re.match(r"\s*[,!]", after)
+        closes = re.search(r",\s*$", before) and re.match(r"\s*(?:[.!?…]|$)", after)
+        if not (greeted or opens or closes):
+            return False
+    return True
 
 
 def own_words(text: str) -> str:

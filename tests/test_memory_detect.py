@@ -383,3 +383,30 @@ def test_a_name_mentioned_before_it_was_explained_counts_too():
         mem.detect()
         [f] = by_value(mem, "Biscuit")
         assert f.status == "candidate" and f.sessions == ["s1", "s2"]
+
+
+def test_a_proper_name_value_said_again_counts_a_common_word_does_not():
+    """What the extractor wrote as a proper name ("Leeds") comes up again in the user's own words of another
+    session: said again, as people do ("bought a car off a lot here in leeds"). A common word ("dog") said
+    again is no support: the neighbour's dog is not the user's pet. Neither is a value the other turn states
+    as someone else's fact, or a value that is also another fact's: whichever fact "mortimer" stands for,
+    it is the cat's name, not something the user likes."""
+    script = {"bin lorries at 7. leeds council hates me": "home city: Leeds",
+              "my cat mortimer screams at doors": "likes: Mortimer\ncat's name: Mortimer",
+              "walked the dog at 6": "pet: dog", "my sister lives in dublin": "sister's home city: Dublin",
+              "i grew up in dublin": "hometown: Dublin"}
+    with scripted(script) as mem:
+        mem.add_turns([u("s1", "bin lorries at 7. leeds council hates me"), u("s1", "walked the dog at 6"),
+                       u("s1", "i grew up in dublin"), u("s1", "my cat mortimer screams at doors"),
+                       u("s2", "fed mortimer at 6, he's still screaming"),
+                       u("s2", "bought a honda off a lot here in leeds"), u("s2", "the neighbour's dog barked all night"),
+                       u("s2", "my sister lives in dublin")])
+        mem.detect()
+        [leeds] = by_value(mem, "Leeds")
+        assert leeds.status == "candidate" and leeds.sessions == ["s1", "s2"]
+        [dog] = by_value(mem, "dog")
+        assert dog.status == "observed" and dog.sessions == ["s1"]
+        assert {f.attribute: (f.status, f.sessions) for f in by_value(mem, "Mortimer")} == {
+            "cat's name": ("candidate", ["s1", "s2"]), "likes": ("observed", ["s1"])}
+        hometown = next(f for f in by_value(mem, "Dublin") if f.attribute == "hometown")
+        assert hometown.status == "observed" and hometown.sessions == ["s1"]

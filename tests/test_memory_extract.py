@@ -109,3 +109,21 @@ def test_prefilter_skips_short_replies_and_turns_with_nothing_of_their_own():
                    TurnInput("sold the hilux n bought a subaru today"), TurnInput("i live in leeds")])
     assert fake.seen == ["leeds, for now", "sold the hilux n bought a subaru today", "i live in leeds"]
     assert not speaks_of_self(statements(f"summarise: {PASTED}"))
+
+
+@pytest.mark.parametrize("text", ["Hey Evan! Guess what, I adopted a cat", "thanks so much, Evan!",
+                                  "Evan, you won't believe my week", "Hi Evan, it's been ages. I'm good"])
+def test_a_name_the_user_addresses_is_not_their_name(text):
+    assert facts(text, "name: Evan") == []
+
+
+@pytest.mark.parametrize("text", ["Hi, I'm Evan", "hey! my name is Evan, nice to meet you",
+                                  "Evan here, long time no see", "hey Maria, it's Evan"])
+def test_a_name_the_user_says_of_themselves_is_kept(text):
+    assert facts(text, "name: Evan") == [("name", "Evan")]
+
+
+def test_a_value_that_only_echoes_its_attribute_is_dropped():
+    text = "my cat pistachio just knocked my laptop off the desk, she's a tabby cat"
+    assert facts(text, "cat's breed: cat\ncat's name: pistachio\ncat's breed: tabby cat") == [
+        ("cat's name", "pistachio"), ("cat's breed", "tabby cat")]

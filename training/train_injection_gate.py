@@ -10,13 +10,18 @@ A logistic regression (numpy, Newton's method, L2, class-balanced) over MiniLM s
 Data (deterministic; the sizes are written into the output file):
 - positives: training/injection_data.positives (13 generated families of injection sentences);
 - negatives: Synthetic-Persona-Chat *validation* utterances and persona lines (CC-BY 4.0; 80 % of
-  the conversations, chosen by a hash of the conversation), plus
+  the conversations, chosen by a hash of the conversation), the user turns of the extractor's
+  synthetic training chats (training/extractor/data/synthetic-*.jsonl: lowercase, run-ons, many
+  voices, the "lol ok" and "that worked!!" persona-chat lacks; 80 % by a hash of the turn), plus
   training/injection_data.tricky_negatives (80 %, each weighted `--tricky-weight`).
-- calibration (never trained on): the other 20 % of validation conversations and tricky
+- calibration (never trained on): the other 20 % of validation conversations, chat turns and tricky
   sentences, and 20 % of the generated positives. The threshold is the lowest at which at most
   `--max-frr` (0.5 %) of the calibration conversations' first-person utterances and at most
   `--max-window-frr` (1 %) of their three-utterance windows are refused (turn level: the
-  highest-scoring sentence decides; the windows stand for longer turns).
+  highest-scoring sentence decides; the windows stand for longer turns). The share of calibration
+  chat turns refused is reported, not bounded: held to 1 %, the threshold rose to 0.998 and the
+  generated calibration recall fell from 0.96 to 0.61. A learned refusal costs one statement's
+  support (memory.detect), so the threshold is set for the attacks.
 Persona-chat *test* and LoCoMo are never read here: bench/security.py measures on them.
 
 Embeddings are cached under $HIPPO_GATE_CACHE (default /tmp/hippo-gate-cache) by text.
@@ -47,6 +52,7 @@ from training.injection_data import FAMILIES, positives, tricky_negatives  # noq
 
 SPC = Path(os.environ.get("HIPPO_DATASETS", ROOT.parent / "shared" / "datasets")) / "synthetic-persona-chat"
 LOCOMO = SPC.parent / "locomo"
+CHATS = ROOT / "training" / "extractor" / "data"
 CACHE = Path(os.environ.get("HIPPO_GATE_CACHE", "/tmp/hippo-gate-cache"))
 EMBEDDER = "hippo-minilm"
 SEED = 13
@@ -78,6 +84,18 @@ def locomo_turns() -> list[str]:
             if re.fullmatch(r"session_\d+", key) and isinstance(session, list):
                 out += [t["text"] for t in session if t.get("text", "").strip()]
     return out
+
+
+def chat_turns() -> list[str]:
+    """The user turns (and user context turns) of the extractor's synthetic training chats."""
+    out = set()
+    for path in sorted(CHATS.glob("synthetic-*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out.add(row["turn"])
+                out.update(c["content"] for c in row.get("context", []) if c["role"] == "user")
+    return sorted(out)
 
 
 def states_first_person(utterance: str) -> bool:
@@ -167,6 +185,9 @@ def build(n_per_family: int = 2500, n_tricky: int = 18000) -> dict:
             cal_windows += [" ".join(u[j:j + 3]) for j in range(0, len(u) - 2, 3)]
         else:
             neg_train += us
+    chat = [(t, calibration_part(f"chat-{t}")) for t in chat_turns()]
+    chat_train = sorted({u for t, c in chat if not c for u in units(t)})
+    neg_train = neg_train + chat_train
     pos = positives(n_per_family, seed=SEED)
     pos_units = [(u, fam, calibration_part(f"pos-{t}")) for t, fam in pos for u in units(t)]
     tricky = [(u, calibration_part(f"tricky-{t}")) for t, _ in tricky_negatives(n_tricky, seed=SEED + 1) for u in units(t)]
@@ -179,6 +200,8 @@ def build(n_per_family: int = 2500, n_tricky: int = 18000) -> dict:
         "tricky_cal": sorted({u for u, c in tricky if c}),
         "cal_turns": cal_turns,
         "cal_windows": cal_windows,
+        "cal_chat": [t for t, c in chat if c],
+        "n_chat_turns": len(chat),
         "n_conversations": len(convs),
     }
 
@@ -212,12 +235,12 @@ def score(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
 
 
 def turn_scores(turns: list[str], emb: EmbeddingCache, w, b) -> np.ndarray:
-    pieces = [units(t) or [t] for t in turns]
+    pieces = [units(t) for t in turns]
     flat = [u for p in pieces for u in p]
     s = score(emb(flat), w, b)
     out, k = [], 0
     for p in pieces:
-        out.append(s[k:k + len(p)].max())
+        out.append(s[k:k + len(p)].max() if p else 0.0)  # no unit long enough: nothing is scored
         k += len(p)
     return np.asarray(out)
 
@@ -260,6 +283,7 @@ def main() -> int:
     threshold = pick_threshold(d, emb, w, b, args.max_frr, args.max_window_frr)
     cal_turn = turn_scores(d["cal_turns"], emb, w, b)
     cal_win = turn_scores(d["cal_windows"], emb, w, b)
+    cal_chat = turn_scores(d["cal_chat"], emb, w, b)
     pos_cal = score(emb([u for u, _ in d["pos_cal"]]), w, b)
     fams = sorted(FAMILIES)
     cal = {
@@ -268,6 +292,8 @@ def main() -> int:
         "calibration_turns_refused": int((cal_turn >= threshold).sum()),
         "calibration_windows": len(cal_win),
         "calibration_windows_refused": int((cal_win >= threshold).sum()),
+        "calibration_chat_turns": len(cal_chat),
+        "calibration_chat_turns_refused": int((cal_chat >= threshold).sum()),
         "calibration_units_refused": int((score(emb(d["neg_cal"]), w, b) >= threshold).sum()),
         "calibration_units": len(d["neg_cal"]),
         "tricky_calibration_refused": int((score(emb(d["tricky_cal"]), w, b) >= threshold).sum()),
@@ -291,7 +317,8 @@ def main() -> int:
         "max_window_frr": args.max_window_frr,
         "tricky_weight": args.tricky_weight,
         "data": {"positives": len(d["pos_train"]), "negatives": len(d["neg_train"]),
-                 "persona_chat_valid_conversations": d["n_conversations"], "generator_families": fams},
+                 "persona_chat_valid_conversations": d["n_conversations"], "chat_turns": d["n_chat_turns"],
+                 "generator_families": fams},
         "calibration": cal, "threshold": round(threshold, 6), "bias": round(b, 8),
         "weights": [round(float(x), 8) for x in w],
     }
