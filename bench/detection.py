@@ -360,6 +360,20 @@ def report(r: dict) -> None:
               f"({d['positives']} facts); secrets as facts {d['secrets_as_facts']}")
 
 
+def merge(results: dict, old: dict) -> None:
+    """Parts (and chat latency) measured in `old` and not in `results` are carried over, each stamped with
+    the date and command that measured it."""
+    stamp = {"measured": old.get("date"), "command": old.get("command")}
+    for run in results["runs"]:
+        before = next((r for r in old.get("runs", []) if r["extractor"] == run["extractor"]), {})
+        for key, part in before.items():
+            if key not in run and isinstance(part, dict):
+                run[key] = {**part, **{k: v for k, v in stamp.items() if k not in part}}
+    if "chat_latency" not in results and "chat_latency" in old:
+        results["chat_latency"] = {**old["chat_latency"], **{k: v for k, v in stamp.items()
+                                                              if k not in old["chat_latency"]}}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--extractor", default="model", help="model | fewshot | rules")
@@ -372,6 +386,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse-extraction", type=Path, default=None, metavar="FILE",
                     help="answer prompts seen before from FILE (written on first use): for tuning detection "
                          "rules only; speeds are then not measured, results go to --out or detection-reused.json")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the parts of the existing results file this run does not measure (each keeps its "
+                         "own date and command)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     splits = ["dev", "test"] if args.split == "both" else [args.split]
@@ -400,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     default = "detection.json" if names == ["model"] else f"detection-{'compare' if args.compare else names[0]}.json"
     default = "detection-reused.json" if args.reuse_extraction else default
     out = Path(args.out) if args.out else RESULTS / default
+    if args.merge and out.exists():
+        merge(results, json.loads(out.read_text()))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     print(f"results -> {out}")

@@ -372,6 +372,10 @@ def detection_section(d: dict[str, dict]) -> list[str]:
                   "said in ≥ 2 sessions; the cell counts traps that became a candidate.", "",
                   *table(["data", "size", "precision / recall", "traps promoted", "user turns/s"], rows), "",
                   f"*{main['date']}, {main['cpu_count']} cores; `{main['command'].strip()}`*", ""]
+        earlier = [(name, part) for name, part in (("LoCoMo", lo), ("chat latency", main.get("chat_latency")))
+                   if part and part.get("measured")]
+        for name, part in earlier:
+            lines += [f"*{name}: measured {part['measured']} (not re-run since); `{part['command'].strip()}`*", ""]
         if lo and check:
             lines += [f"¹ LoCoMo precision: {check['correct']} of {check['total']} sampled candidates judged correct by "
                       "a reader of the conversations who did not build the extractor "

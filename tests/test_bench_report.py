@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -168,3 +169,23 @@ def test_heldout_gate_rows(report):
     text = "\n".join(report.trust_section({"security-heldout": held}))
     assert "| `bench/data/x` poison (40) | 6 became candidates (role 1 of 10) |" in text
     assert "6 had every fact refused (17 facts); 17 gave a candidate" in text
+
+
+def test_a_part_not_re_run_keeps_its_own_date_and_command(report):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_detection", Path(report.__file__).parent / "detection.py")
+    detection = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(detection)
+    old = {"date": "2026-11-29 20:00 UTC", "command": "python bench/detection.py",
+           "runs": [{"extractor": "model", "natural_dev": natural_run("dev"),
+                     "locomo": {"conversations": ["44"], "gold_facts": 176, "recall": 0.5,
+                                "speed": {"user_turns_per_second": 3.1}}}]}
+    new = {"date": "2026-11-30 08:00 UTC", "cpu_count": 2, "command": "python bench/detection.py --parts natural",
+           "runs": [{"extractor": "model", "natural_dev": {**natural_run("dev"), "recall": 0.7}}]}
+    detection.merge(new, old)
+    run = new["runs"][0]
+    assert run["natural_dev"]["recall"] == 0.7 and "measured" not in run["natural_dev"]
+    assert run["locomo"]["measured"] == "2026-11-29 20:00 UTC"
+    text = "\n".join(report.detection_section({"model": new}))
+    assert "*LoCoMo: measured 2026-11-29 20:00 UTC (not re-run since); `python bench/detection.py`*" in text
