@@ -4,6 +4,7 @@ whose import returned, i.e. was acknowledged. Usage: python tests/crash_child.py
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import random
@@ -24,6 +25,7 @@ def publish(registry: Registry, rng: random.Random) -> None:
 
 
 def main(home: str, seed: int) -> None:
+    faulthandler.enable()  # a crash of its own (not our SIGKILL) shows where it happened in the test's message
     rng = random.Random(seed)
     acks = Path(home) / ".." / "acks.jsonl"
     with Memory(load_settings()) as mem, open(acks, "a") as log:
