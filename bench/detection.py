@@ -363,15 +363,16 @@ def report(r: dict) -> None:
 def merge(results: dict, old: dict) -> None:
     """Parts (and chat latency) measured in `old` and not in `results` are carried over, each stamped with
     the date and command that measured it."""
-    stamp = {"measured": old.get("date"), "command": old.get("command")}
+    def stamped(part: dict) -> dict:
+        return {"measured": old.get("date"), "command": old.get("command"), **part}  # its own stamp wins
+
     for run in results["runs"]:
         before = next((r for r in old.get("runs", []) if r["extractor"] == run["extractor"]), {})
         for key, part in before.items():
             if key not in run and isinstance(part, dict):
-                run[key] = {**part, **{k: v for k, v in stamp.items() if k not in part}}
+                run[key] = stamped(part)
     if "chat_latency" not in results and "chat_latency" in old:
-        results["chat_latency"] = {**old["chat_latency"], **{k: v for k, v in stamp.items()
-                                                              if k not in old["chat_latency"]}}
+        results["chat_latency"] = stamped(old["chat_latency"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -144,7 +144,6 @@ _UNIT_SPLIT = re.compile(r"\n+|(?<=[.!?…])\s+")
 MAX_UNITS = 200
 
 
-LEARNED = "learned check"
 MIN_WORDS = 3  # "perfect", "this worked!!", "omg." instruct nothing; the sentence that states a fact is scored
 
 
@@ -197,6 +196,18 @@ def classifier() -> Classifier | None:
         return _CLASSIFIER[0]
 
 
+class Refusal(str):
+    """Why text may not become a fact, readable as the reason itself. `learned`: the learned check
+    refused it (a judgement on the turn, wrong now and then), not a rule."""
+
+    learned: bool
+
+    def __new__(cls, reason: str, learned: bool = False) -> "Refusal":
+        obj = super().__new__(cls, reason)
+        obj.learned = learned
+        return obj
+
+
 def _known(turn: str) -> str | None:
     if _ROLE.search(turn):
         return "role-shaped text (transcript or chat-template markers)"
@@ -211,12 +222,12 @@ def _known(turn: str) -> str | None:
 
 
 def screen(turns: Sequence[str], embedder=None, vectors: Sequence | None = None,
-           model: Classifier | None = None) -> list[str | None]:
+           model: Classifier | None = None) -> list[Refusal | None]:
     """Turn-level reasons to refuse every statement of each turn (None: the turn passes).
 
     `embedder` runs the learned check (skipped when the classifier was trained for another
     embedder); `vectors[i]`, the turn's stored embedding, is reused when the turn is one sentence."""
-    reasons = [_known(t) for t in turns]
+    reasons = [Refusal(r) if r else None for r in map(_known, turns)]
     model = model or classifier()
     if model is None or not model.fits(embedder):
         return reasons
@@ -246,13 +257,9 @@ def screen(turns: Sequence[str], embedder=None, vectors: Sequence | None = None,
     for i, (p, k, n) in best.items():
         if p >= model.threshold:
             where = "the turn" if n == 1 else f"sentence {k + 1} of {n}"
-            reasons[i] = f"instruction-shaped text ({LEARNED}: {where} reads as addressed to the model, {p:.2f})"
+            reasons[i] = Refusal(f"instruction-shaped text (learned check: {where} reads as addressed to the model, "
+                                 f"{p:.2f})", learned=True)
     return reasons
-
-
-def learned(reason: str | None) -> bool:
-    """Is this refusal the learned check's (a judgement on the turn, wrong now and then) rather than a rule's?"""
-    return bool(reason) and f"({LEARNED}:" in reason
 
 
 # ---------------------------------------------------------------------------------------------- values
@@ -270,10 +277,13 @@ def value_refusal(attribute: str, value: str, turn: str) -> str | None:
     return None
 
 
-def refusal(attribute: str, value: str, turn: str, embedder=None, *, turn_reason=UNSCREENED) -> str | None:
+def refusal(attribute: str, value: str, turn: str, embedder=None, *, turn_reason=UNSCREENED) -> Refusal | None:
     """Why a statement `attribute: value` from the user turn `turn` may not become a fact, or None.
 
     `turn_reason`: the turn's `screen` result when the caller screened a batch of turns already;
     otherwise the turn is screened here (with the learned check when `embedder` fits it)."""
     reason = screen([turn], embedder)[0] if turn_reason is UNSCREENED else turn_reason
-    return reason or value_refusal(attribute, value, turn)
+    if reason:
+        return reason
+    implausible = value_refusal(attribute, value, turn)
+    return Refusal(implausible) if implausible else None

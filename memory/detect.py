@@ -43,17 +43,18 @@ daemon can extract without holding the memory lock: `pending_turns` → `memory.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 
 from config import Settings
-from memory.admission import learned, refusal, screen
+from memory.admission import refusal, screen
 from memory.extract import CONTEXT_TURNS, ExtractedFact, Extractor, TurnInput, extract
 from memory.ledger import ACTIVE, Fact, Ledger, fact_id
 from memory.shapes import is_multi_valued, is_name, relation_of, same_relation
-from memory.values import attribute_key, value_key, values_compatible
+from memory.values import attribute_key, stem, value_key, values_compatible
 from memory.voice import own_words
 
 __all__ = ["DetectReport", "PendingTurn", "detect", "pending_turns", "record", "same_fact"]
@@ -142,6 +143,19 @@ def _proper(value: str) -> bool:
     return bool(words) and any(w[0].isupper() and w != "I" for w in words)
 
 
+def _stems(value: str) -> set[str]:
+    return {stem(t) for t in value_key(value).split()}
+
+
+def _by_stem(facts: Sequence[Fact]) -> dict[str, list[Fact]]:
+    """Facts by every word stem of their value: compatible values share one (`values_compatible`)."""
+    index: dict[str, list[Fact]] = defaultdict(list)
+    for f in facts:
+        for t in _stems(f.value):
+            index[t].append(f)
+    return index
+
+
 @dataclass
 class _Live:
     fact: Fact
@@ -205,7 +219,7 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
             # learned check's refusals only keep this statement from counting (it misjudges ordinary chat now
             # and then, and the same fact said in other sessions must still count)
             reason = refusal(attr, ef.value, row.turn.text, turn_reason=turn_reasons[row.id])
-            if learned(reason):
+            if reason is not None and reason.learned:
                 report.not_counted += 1
                 continue
             if reason:
@@ -288,13 +302,14 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
 
         # 4. a name said again: the person or pet the user named comes up in the own words of other sessions;
         # so does the user's own proper-name value ("Leeds", "Honda Jazz") that is no other fact's value
+        values = _by_stem([lv.fact for lv in live.values() if lv.fact.status != "rejected"])
         for lv in live.values():
             f = lv.fact
             if f.status != "observed" or f.kind != "stable":
                 continue
             if not (is_name(f.attribute) or (f.subject == "user" and _proper(f.value) and not any(
-                    o.fact.attribute != f.attribute and o.fact.status != "rejected"
-                    and values_compatible(o.fact.value, f.value) for o in live.values()))):
+                    o.attribute != f.attribute and values_compatible(o.value, f.value)
+                    for t in _stems(f.value) for o in values[t]))):
                 continue
             for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.sessions):
                 stated_otherwise = any(values_compatible(v, f.value) for _, v in ledger.turn_facts(t["id"]))
