@@ -15,7 +15,7 @@ from memory.extract import ExtractedFact, get_extractor
 from memory.ledger import Fact, Ledger, TurnRecord, parse_time, wall_time
 from memory.secrets import redact
 from memory.values import grounded
-from memory.store import Hit, StoreLock, TurnStore
+from memory.store import Hit, StoreLock, TurnStore, delete_index
 
 __all__ = ["Memory", "Turn", "AddReport", "validate_turn", "prepare_turns"]
 
@@ -105,6 +105,12 @@ class Memory:
                 self.settings.memory.embedder_path, self.settings.memory.embedder
             )
             self.ledger = Ledger(home / "ledger.sqlite")
+            # A killed owner can leave Chroma's files torn in ways that segfault the next process that
+            # touches them (on open, count or upsert: seen in the fault-injection test), which no `except`
+            # catches and no probe query reliably finds. The index is derived data: rebuilt from the ledger.
+            crashed = self.lock.previous_owner_died and not self.settings.memory.chroma_url
+            if crashed:
+                delete_index(self.settings)
             try:
                 self.store = TurnStore(self.settings, self.embedder)
             except Exception:
@@ -115,7 +121,7 @@ class Memory:
             raise
         self._extractor = extractor  # None: the one the settings name, loaded on first use
         self._closed = False
-        if self.store.needs_rebuild or self.ledger.migrated or not self.store.readable():
+        if crashed or self.store.needs_rebuild or self.ledger.migrated or not self.store.readable():
             self.rebuild_index()
             self.store.needs_rebuild = False
         else:
@@ -233,7 +239,15 @@ class Memory:
         return self.ledger.to_unlearn()
 
     def mark_unlearned(self, ids: Iterable[str]) -> None:
+        """A round took these facts out of the weights. Forgotten ones lose their value in the ledger
+        now, and the index is rebuilt in a fresh process: a turn this process indexed after the
+        forget can carry the value's bytes into Chroma's files from its heap (seen in the
+        end-to-end test: `data_level0.bin` held a forgotten turn's text after an import)."""
+        ids = list(ids)
+        forgotten = any(self.ledger.get(i).status == "forgotten" for i in ids)
         self.ledger.mark_unlearned(ids)
+        if forgotten:
+            self._rebuild_erased()
 
     def forget(self, id_or_text: str) -> Fact:
         """Forget a fact for real: its supporting turns leave retrieval, its value is erased from

@@ -37,6 +37,7 @@ class StoreLock:
     def __init__(self, home: str | Path) -> None:
         self.path = Path(home) / LOCK_NAME
         self._fd: int | None = None
+        self.previous_owner_died = False
 
     def acquire(self) -> "StoreLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +53,10 @@ class StoreLock:
                 f"memory store is in use by process PID {pid} ({self.path.parent}); "
                 "stop it or use the daemon"
             ) from None
+        #: the last owner still wrote its PID here: it died without releasing (killed, crashed)
+        self.previous_owner_died = bool(os.read(fd, 32).strip())
         os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, f"{os.getpid()}\n".encode())
         os.fsync(fd)
         self._fd = fd
@@ -124,6 +128,17 @@ def _client(settings: Settings):
     path = settings.home / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def delete_index(settings: Settings) -> None:
+    """Delete the embedded index's files, after dropping what this process caches of them."""
+    import gc
+
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+    gc.collect()  # a dropped client flushes its HNSW files when collected: before the delete, not after
+    shutil.rmtree(settings.home / "chroma", ignore_errors=True)
 
 
 class TurnStore:
@@ -229,14 +244,8 @@ class TurnStore:
     def delete_files(self) -> None:
         """Drop this process's embedded client and delete its files (the store is unusable until
         reopened)."""
-        import gc
-
-        from chromadb.api.shared_system_client import SharedSystemClient
-
         self.close()
-        SharedSystemClient.clear_system_cache()
-        gc.collect()  # the dropped client flushes its HNSW files when collected: before the delete, not after
-        shutil.rmtree(self.settings.home / "chroma", ignore_errors=True)
+        delete_index(self.settings)
 
     def _compact(self) -> None:
         """Rewrite Chroma's SQLite file so deleted documents leave the disk (its reset keeps free pages)."""

@@ -171,7 +171,10 @@ def test_a_consolidated_fact_keeps_its_value_until_a_round_unlearns_it(mem, agen
     mem.forget(fact.id)
     [held] = mem.to_unlearn()
     assert held.value == "Tromsø"  # the gate of the next round checks it is gone from the weights
+    mem.add_turns([turn("c", "Another day, another walk.")])  # indexed by a process that held the value
+    segments = {p.name for p in (agent_home / "chroma").iterdir() if p.is_dir()}
     mem.mark_unlearned([held.id])  # …the round unlearned it
+    assert {p.name for p in (agent_home / "chroma").iterdir() if p.is_dir()}.isdisjoint(segments)  # rebuilt afresh
     erase_values(agent_home, [held])
     assert mem.get(held.id).value == "[forgotten]"
     mem.close()
@@ -181,6 +184,28 @@ def test_a_consolidated_fact_keeps_its_value_until_a_round_unlearns_it(mem, agen
 
 
 # ---- crash consistency -----------------------------------------------------------------------
+def test_after_a_killed_owner_the_index_is_rebuilt_from_the_ledger(agent_home):
+    """Chroma can segfault on files a SIGKILL tore (no `except` catches that, and a probe query
+    does not reliably find it): after an owner died, the next one rebuilds the index from the ledger."""
+    from memory.store import LOCK_NAME, StoreLock
+
+    settings = load_settings()
+    with Memory(settings) as m:
+        assert not m.lock.previous_owner_died  # a fresh home
+        m.add_turns([turn("a", "I live in Oslo."), turn("b", "I like tea.")])
+    segments = {p.name for p in (agent_home / "chroma").iterdir() if p.is_dir()}
+    with StoreLock(agent_home) as lock:  # a clean close leaves no PID behind
+        assert not lock.previous_owner_died
+    with Memory(settings) as m:  # …and the index is kept as it is
+        assert {p.name for p in (agent_home / "chroma").iterdir() if p.is_dir()} == segments
+    (agent_home / LOCK_NAME).write_text("4242\n")  # what a killed owner leaves
+    (agent_home / "chroma" / "chroma.sqlite3").write_bytes(os.urandom(4096))  # an index that breaks its opener
+    with Memory(settings) as m:
+        assert m.lock.previous_owner_died
+        assert m.store.ids() == m.ledger.visible_turn_ids() and len(m.store.ids()) == 2
+        assert [h.text for h in m.search("Where do I live?", k=1)] == ["I live in Oslo."]
+
+
 def test_ghosts_and_missing_index_entries_are_reconciled_at_open(agent_home):
     settings = load_settings()
     with Memory(settings) as m:
