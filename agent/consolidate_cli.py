@@ -65,7 +65,7 @@ def adapters_list(as_json: bool = typer.Option(False, "--json")) -> None:
     for v in reg.versions():
         m = v.manifest
         rows.append({"version": v.name, "current": bool(current and current.name == v.name),
-                     "created": m.get("created"), "facts": len(m.get("facts", [])),
+                     "created": m.get("created"), "facts": len(m.get("facts", [])), "shards": len(v.shards),
                      "recall": m.get("metrics", {}).get("recall"), "locality": m.get("metrics", {}).get("locality")})
     if as_json:
         print(json.dumps(rows, indent=2))
@@ -73,9 +73,9 @@ def adapters_list(as_json: bool = typer.Option(False, "--json")) -> None:
     if not rows:
         console.print("no adapters yet: `agent consolidate --now` makes one")
         return
-    table = Table("", "version", "created", "facts", "recall", "locality")
+    table = Table("", "version", "created", "facts", "shards", "recall", "locality")
     for r in rows:
-        table.add_row("*" if r["current"] else "", r["version"], str(r["created"]), str(r["facts"]),
+        table.add_row("*" if r["current"] else "", r["version"], str(r["created"]), str(r["facts"]), str(r["shards"]),
                       *(f"{r[k]:.2f}" if isinstance(r[k], float) else "-" for k in ("recall", "locality")))
     console.print(table)
 

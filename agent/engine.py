@@ -1,7 +1,8 @@
-"""The inference engine: one llama.cpp base model, a LoRA adapter hot-swapped between turns.
+"""The inference engine: one llama.cpp base model, LoRA adapters hot-swapped between turns.
 
-`set_adapter` loads a GGUF LoRA through llama.cpp's low-level adapter API and activates it on
-the running context (a few ms; the base model is never reloaded). A generation holds the
+`set_adapters` loads GGUF LoRAs (one per memory shard) through llama.cpp's low-level adapter API;
+per question the scope picks the one to apply on the running context (a few ms; the base model
+is never reloaded). A generation holds the
 engine's lock until it ends, so a swap never lands mid-answer. After every swap the KV cache is
 cleared: state computed under one adapter must not leak into answers of another.
 """
@@ -29,13 +30,17 @@ MAX_RECALLED_CHARS = 600  # a recalled turn longer than this goes into the promp
 
 @dataclass(frozen=True)
 class ActiveAdapter:
-    """The adapter currently applied: where it came from and what it says about itself."""
+    """The adapters currently loaded (one per memory shard): where they came from, what they say."""
 
-    path: Path
+    paths: tuple[Path, ...]
     version: str | None
     scale: float
     n_tensors: int
     loaded_ms: float
+
+    @property
+    def path(self) -> Path:
+        return self.paths[0]
 
 
 class Engine:
@@ -73,8 +78,8 @@ class Engine:
         self._base_shapes: dict[str, tuple[int, ...]] | None = None
         self._lock = FairRLock()  # queued answers in arrival order
         self._adapter: ActiveAdapter | None = None
-        self._adapter_ptr = None  # the loaded adapter
-        self._applied = None  # what llama.cpp applies now: _adapter_ptr or None (scope gate)
+        self._ptrs: list = []  # the loaded adapters, one per shard
+        self._applied = None  # what llama.cpp applies now: one of _ptrs, or None (scope gate)
         self._scope = None
         self.last_routed = False  # did the last answer use the adapter?
 
@@ -99,40 +104,39 @@ class Engine:
     # ---- adapters -------------------------------------------------------------------------
     def set_adapter(self, path: str | Path | None, scale: float = 1.0, version: str | None = None,
                     scope=None) -> ActiveAdapter | None:
-        """Apply the GGUF LoRA at `path` (None removes it). Waits for a running generation.
+        """Apply the GGUF LoRA at `path` (None removes it): `set_adapters` with one adapter."""
+        return self.set_adapters([path] if path is not None else [], scale, version, scope)
 
-        With a `scope` (consolidation.scope.Scope), `answer`/`stream_answer` apply the adapter
-        only to questions in scope and let the base model answer the rest.
-        A missing, corrupt or mismatched file raises UserError and the previous adapter stays.
+    def set_adapters(self, paths: Sequence[str | Path], scale: float = 1.0, version: str | None = None,
+                     scope=None) -> ActiveAdapter | None:
+        """Load the GGUF LoRAs at `paths` (none: the base model alone). Waits for a running generation.
+
+        With a `scope` (consolidation.scope.Scope), `answer`/`stream_answer` apply the adapter the
+        scope picks per question and let the base model answer the rest; several adapters need one.
+        A missing, corrupt or mismatched file raises UserError and the previous adapters stay.
         """
         llama_cpp = self._llama_cpp
-        if path is None:
-            with self._lock:
-                self._apply(None)
-                self._free_adapter()
-                self._adapter = None
-                self._scope = None
-            return None
-
-        path = Path(path)
-        header = self._validate(path)
+        paths = [Path(p) for p in paths]
+        if len(paths) > 1 and scope is None:
+            raise ValueError("several adapters need a scope to choose between them")
+        headers = [self._validate(p) for p in paths]
         t0 = time.perf_counter()
         with self._lock:
-            ptr = llama_cpp.llama_adapter_lora_init(self.llm._model.model, str(path).encode())
-            if not ptr:
-                raise UserError(f"llama.cpp could not load adapter {path}")
-            try:
-                self._apply(ptr, scale)
-            except UserError:
-                llama_cpp.llama_adapter_lora_free(ptr)
-                raise
-            self._free_adapter()
-            self._adapter_ptr = ptr
-            self._scope = scope
+            ptrs = []
+            for path in paths:
+                ptr = llama_cpp.llama_adapter_lora_init(self.llm._model.model, str(path).encode())
+                if not ptr:
+                    for loaded in ptrs:
+                        llama_cpp.llama_adapter_lora_free(loaded)
+                    raise UserError(f"llama.cpp could not load adapter {path}")
+                ptrs.append(ptr)
+            self._apply(None)
+            self._free_adapters()
+            self._ptrs, self._scope = ptrs, scope
             self._adapter = ActiveAdapter(
-                path=path, version=version or header.version, scale=scale,
-                n_tensors=header.n_tensors, loaded_ms=(time.perf_counter() - t0) * 1000,
-            )
+                paths=tuple(paths), version=version or (headers[0].version if headers else None), scale=scale,
+                n_tensors=sum(h.n_tensors for h in headers), loaded_ms=(time.perf_counter() - t0) * 1000,
+            ) if paths else None
         return self._adapter
 
     def _validate(self, path: Path) -> AdapterHeader:
@@ -172,24 +176,24 @@ class Engine:
         self._clear_cache()
 
     def route(self, question: str) -> bool:
-        """Apply the adapter for `question` if it is in scope (always, without a scope)."""
+        """Apply the adapter the scope picks for `question` (the only one, without a scope)."""
         with self._lock:
-            if self._adapter_ptr is None:
+            if not self._ptrs:
                 self.last_routed = False
                 return False
-            use = self._scope is None or self._scope.match(question)
-            self._apply(self._adapter_ptr if use else None, self._adapter.scale)
-            self.last_routed = use
-            return use
+            shard = 0 if self._scope is None else self._scope.pick(question)
+            self._apply(self._ptrs[shard] if shard is not None else None, self._adapter.scale)
+            self.last_routed = shard is not None
+            return self.last_routed
 
     @property
     def scope(self):
         return self._scope
 
-    def _free_adapter(self) -> None:
-        if self._adapter_ptr is not None:
-            self._llama_cpp.llama_adapter_lora_free(self._adapter_ptr)
-            self._adapter_ptr = None
+    def _free_adapters(self) -> None:
+        for ptr in self._ptrs:
+            self._llama_cpp.llama_adapter_lora_free(ptr)
+        self._ptrs = []
 
     def _clear_cache(self) -> None:
         """Forget all cached tokens (prefix reuse included); cell data need not be zeroed."""
@@ -258,5 +262,6 @@ class Engine:
 
     def close(self) -> None:
         with self._lock:
-            self._free_adapter()
+            self._apply(None)
+            self._free_adapters()
             self.llm.close()

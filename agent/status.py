@@ -23,6 +23,7 @@ def collect_status(settings: Settings) -> dict:
         "prompt_format": settings.model.prompt_format,
         "adapter": current.name if current else None,
         "adapter_facts": len(current.manifest.get("facts", [])) if current else 0,
+        "adapter_shards": {s.id: len(s.facts) for s in current.shards} if current else {},
         "adapter_versions": len(registry.versions()),
         "adapter_of_another_model": other.name if other else None,
         "data_dir": str(settings.home),

@@ -37,6 +37,7 @@ import platform
 import random
 import re
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -57,7 +58,7 @@ from config.models import resolve_model_path  # noqa: E402
 from consolidation import pipeline  # noqa: E402
 from consolidation.bank import cached_answers, locality_bank  # noqa: E402
 from consolidation.live import apply_version  # noqa: E402
-from consolidation.registry import Registry  # noqa: E402
+from consolidation.registry import Registry, ShardFiles  # noqa: E402
 from consolidation.synthesize import is_correct, normalise, synthesize  # noqa: E402
 from memory import Memory  # noqa: E402
 from memory.embedder import get_embedder  # noqa: E402
@@ -277,7 +278,8 @@ def consolidate_keeping_candidate(settings, memory, engine, keep: Path, gate_pro
                                   gate_prompts=gate_prompts, keep=keep)
     if not keep.exists():
         return report, None
-    return report, SimpleNamespace(path=keep, gguf=keep / "adapter.gguf", name="candidate")
+    shards = [ShardFiles(d.name, d, ()) for d in sorted(keep.glob("s[0-9]*")) if (d / "adapter.gguf").is_file()]
+    return report, SimpleNamespace(path=keep, name="candidate", manifest={}, shards=shards)
 
 
 def retrieve(memory: Memory, question: str, k: int, min_score: float, include_consolidated: bool):
@@ -325,7 +327,7 @@ def measure_latency(ask: Asker, engine, settings, memory, version, questions, k,
     for q in questions:
         for s in SYSTEMS:
             if s in ("C", "D") and version is not None:
-                if engine.adapter is None or engine.adapter.path != version.gguf:
+                if engine.adapter is None or engine.adapter.version != version.name:
                     apply_version(engine, settings, version)
             else:
                 engine.set_adapter(None)
@@ -401,7 +403,7 @@ def systems_part(args, cfg, engine, embedder) -> dict:
                 log("systems: the gate rejected the adapter: C/D use the unpublished candidate "
                     "(labelled in the results)")
             store_bytes = du(settings.home) - du(settings.home / "adapters") - du(settings.home / "consolidations")
-            adapter_bytes = version.gguf.stat().st_size if version else 0
+            adapter_bytes = sum(s.gguf.stat().st_size for s in version.shards) if version else 0
             adapter_dir_bytes = du(version.path) if version else 0
 
             # questions: held-out paraphrases = test; training templates = dev (B tuning only)
@@ -734,19 +736,21 @@ def _evidence_text(path: Path) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------ part: scaling
-def consolidate_facts(settings, engine, facts, earlier_ids, bank_n) -> tuple[dict, float]:
-    """One build_candidate run (what consolidation would publish) on `facts`; metrics + wall time."""
-    import shutil
-
-    with tempfile.TemporaryDirectory(prefix="hippo-eval-reg-") as tmp:
-        t = time.perf_counter()
-        cand = pipeline.build_candidate(settings, engine, facts, earlier_ids, [], Registry(Path(tmp)),
-                                        progress=stage_printer(""), log=lambda m: None, gate_prompts=bank_n)
-        wall = time.perf_counter() - t
+def consolidate_facts(settings, engine, facts, earlier_ids, bank_n, registry: Registry) -> tuple[dict, float]:
+    """One round on `facts` as the product runs it: the live version's unchanged shards carried,
+    the changed ones trained, published if the gate passes; metrics + wall time."""
+    t = time.perf_counter()
+    cand = pipeline.build_candidate(settings, engine, facts, earlier_ids, [], registry, progress=stage_printer(""),
+                                    log=lambda m: None, gate_prompts=bank_n, previous=registry.current())
+    if cand.gate.passed:
+        registry.set_current(registry.commit(cand.staging, cand.manifest))
+    else:
         shutil.rmtree(cand.staging, ignore_errors=True)
+    wall = time.perf_counter() - t
     engine.set_adapter(None)
     keep = ["efficacy", "recall", "retention", "locality", "locality_raw", "locality_personal", "knowledge",
-            "ppl_drift", "train_steps", "train_tokens", "train_examples", "n_heldout", "n_bank"]
+            "ppl_drift", "train_steps", "train_tokens", "train_examples", "n_heldout", "n_bank", "shards",
+            "shards_trained"]
     return {**{k: cand.metrics.get(k) for k in keep}, "passed": cand.gate.passed, "failures": cand.gate.failures,
             "seconds": cand.seconds, "wall_s": wall}, wall
 
@@ -757,9 +761,10 @@ def scaling_part(args, cfg, engine, save=None) -> dict:
     settings = load_settings()
     facts = persona("persona_large.json")
     rows, earlier = [], set()
+    registry = Registry(Path(tempfile.mkdtemp(prefix="hippo-eval-reg-")))
     for r, n in enumerate(cfg["scaling"], 1):
         log(f"scaling: round {r}: {n} facts (retention on {len(earlier)} earlier)")
-        m, wall = consolidate_facts(settings, engine, facts[:n], earlier, cfg["bank"])
+        m, wall = consolidate_facts(settings, engine, facts[:n], earlier, cfg["bank"], registry)
         rows.append({"round": r, "facts": n, **m})
         log(f"   recall {m['recall']:.3f}  retention {m['retention'] if m['retention'] is not None else '-'}  "
             f"locality {m['locality']:.3f}  steps {m['train_steps']}  wall {wall:.0f} s  passed {m['passed']}")
@@ -767,7 +772,9 @@ def scaling_part(args, cfg, engine, save=None) -> dict:
         if save and n != cfg["scaling"][-1]:
             save({"rounds": rows, "facts_file": "bench/data/persona_large.json", "complete": False,
                   "planned": cfg["scaling"], **header(args, "scaling", settings, t0)})
-    out = {"rounds": rows, "facts_file": "bench/data/persona_large.json", "complete": True, "planned": cfg["scaling"]}
+    shutil.rmtree(registry.root.parent, ignore_errors=True)
+    out = {"rounds": rows, "facts_file": "bench/data/persona_large.json", "complete": True, "planned": cfg["scaling"],
+           "shard_size": settings.consolidation.shard_size}
     out.update(header(args, "scaling", settings, t0))
     return out
 
@@ -781,7 +788,8 @@ def data_part(args, cfg, engine, systems: dict | None) -> dict:
     for e in cfg["data_examples"]:
         settings = load_settings(consolidation={"examples_per_fact": e})
         log(f"data: {e} training example(s) per fact, {len(facts)} facts")
-        m, wall = consolidate_facts(settings, engine, facts, set(), cfg["bank"])
+        with tempfile.TemporaryDirectory(prefix="hippo-eval-reg-") as tmp:
+            m, wall = consolidate_facts(settings, engine, facts, set(), cfg["bank"], Registry(Path(tmp)))
         rows.append({"examples_per_fact": e, **m})
         log(f"   recall {m['recall']:.3f}  locality {m['locality']:.3f}  efficacy {m['efficacy']:.3f}  "
             f"steps {m['train_steps']}  wall {wall:.0f} s")

@@ -170,7 +170,10 @@ def scaling_section(r: dict, rel: str, png: bool) -> list[str]:
         partial = (f" **Partial run: {len(r['rounds'])} of the planned rounds "
                    f"({' → '.join(str(n) for n in r.get('planned', []))} facts) finished.**")
     lines = ["### Scaling", "",
-             "Cumulative rounds (each retrains one adapter for all facts so far, as the product does); retention is "
+             ("Cumulative rounds as the product runs them: facts in shards of "
+              f"{r['shard_size']}, a round retrains only the shards whose facts changed" if "shard_size" in r else
+              "Cumulative rounds (each retrains one adapter for all facts so far: measured before memory shards)")
+             + "; retention is "
              f"measured on the facts of earlier rounds; locality on {bank_n(r['rounds'])} unrelated bank prompts."
              + partial, "",
              *table(["round", "facts", "held-out recall", "retention", "locality", "locality (raw)", "steps",

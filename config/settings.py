@@ -101,6 +101,7 @@ class ConsolidationSettings(BaseModel):
     anchor_share: float = Field(0.25, ge=0.0, lt=1.0, description="share of each batch taken from the anchors")
     scope_gate: bool = Field(True, description="apply the adapter only to questions in the scope of learned facts")
     scope_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    shard_size: int = Field(40, ge=1, description="facts per adapter shard; a round retrains only the shards whose facts changed")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     seed: int = 0
     gate: GateSettings = GateSettings()

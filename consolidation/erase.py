@@ -37,7 +37,7 @@ def erase_values(home: Path, facts: Iterable) -> list[Path]:
     pattern = re.compile("|".join(rf"(?<!\w){re.escape(f.value.strip())}(?!\w)" for f in facts), re.IGNORECASE)
     ids = {f.id for f in facts}
     home = Path(home)
-    files = [*home.glob("adapters/v*/*.json"), *home.glob("consolidations/*.json"),
+    files = [*home.glob("adapters/v*/*.json"), *home.glob("adapters/v*/s*/*.json"), *home.glob("consolidations/*.json"),
              *home.glob("daemon/runs/*.json")]
     changed = []
     for path in files:

@@ -31,15 +31,16 @@ def _rate(flags: Sequence[bool]) -> float | None:
 
 
 def evaluate(
-    engine, adapter: Path, scope, groups: Sequence[FactQuestions], earlier_ids: set[str],
+    engine, adapters: Sequence[Path], scope, groups: Sequence[FactQuestions], earlier_ids: set[str],
     unlearn: Sequence[FactQuestions], bank: Sequence[BankItem], base_bank: Sequence[str],
     thresholds: GateSettings, ppl_drift: float | None = None, scope_on: bool = True,
     personal: tuple[Sequence[str], Sequence[str]] = ((), ()),
     progress: Callable[[str, int, int], None] | None = None,
 ) -> GateResult:
-    """Run every check on `adapter` with `engine` and compare against `thresholds`."""
+    """Run every check on the shard `adapters` (chosen per question by `scope`) with `engine` and
+    compare against `thresholds`."""
     progress = progress or (lambda *a: None)
-    engine.set_adapter(adapter, scope=scope)
+    engine.set_adapters(adapters, scope=scope)
 
     def ask_all(qas: Sequence[QA], label: str) -> list[tuple[QA, str, bool]]:
         out = []
@@ -56,9 +57,9 @@ def evaluate(
         if any(mentions(a, v) for v in qa.values):
             leaks.append({"question": qa.question, "answer": a, "old": qa.values})
 
-    # locality: the raw adapter answers everything; the scope gate then decides per question
-    # (a routed-out question is answered by the base model alone, i.e. the base answer)
-    engine.set_adapter(adapter, scope=None)
+    # locality: the raw adapters answer everything (each question its nearest shard); the scope gate
+    # then decides per question (a routed-out question is answered by the base model alone, i.e. the base answer)
+    engine.set_adapters(adapters, scope=scope.everywhere() if scope else None)
 
     def raw_and_gated(questions: Sequence[str], base: Sequence[str], label: str):
         raw = []
@@ -71,7 +72,7 @@ def evaluate(
     raw, gated, routed = raw_and_gated([b.question for b in bank], base_bank, "unrelated bank")
     p_questions, p_base = personal
     p_raw, p_gated, p_routed = raw_and_gated(p_questions, p_base, "personal near-misses")
-    engine.set_adapter(adapter, scope=scope)
+    engine.set_adapters(adapters, scope=scope)
 
     known = [i for i, item in enumerate(bank) if item.answers and bank_correct(base_bank[i], item)]
     m = {

@@ -24,17 +24,20 @@ def fits(version: AdapterVersion, base_sha256: str) -> bool:
 
 
 def apply_version(engine, settings: Settings, version: AdapterVersion | None):
-    """Make `version` (None: no adapter) live in `engine`, with its scope gate if it has one;
-    a version of another base model leaves the base model alone (the next round retrains)."""
-    if version is None or not fits(version, engine.base_sha256):
+    """Make `version` (None: no adapter) live in `engine`: every shard's adapter loaded, and the
+    scope gate of all shards choosing one per question (with one shard, the scope gate only if
+    it is on); a version of another base model leaves the base model alone (the next round retrains)."""
+    shards = version.shards if version is not None and fits(version, engine.base_sha256) else []
+    if not shards:
         engine.set_adapter(None)
         return None
     scope = None
-    if settings.consolidation.scope_gate:
+    if settings.consolidation.scope_gate or len(shards) > 1:
         from consolidation.scope import Scope
 
-        scope = Scope.load(version.path, embedder_for(settings), settings.consolidation.scope_threshold)
-    return engine.set_adapter(version.gguf, version=version.name, scope=scope)
+        scopes = [Scope.load(s.path, embedder_for(settings), settings.consolidation.scope_threshold) for s in shards]
+        scope = Scope.combine(scopes) if all(s is not None for s in scopes) else None
+    return engine.set_adapters([s.gguf for s in shards], version=version.name, scope=scope)
 
 
 def sync_adapter(engine, settings: Settings) -> tuple[str | None, int]:

@@ -1,7 +1,10 @@
 """One consolidation run: ledger → synthesize → train → measure → export → gate → publish.
 
-Every run retrains one adapter for the whole current fact set (candidates + consolidated), so
-superseded and forgotten facts simply leave the weights; the gate verifies they are gone.
+Facts live in shards (consolidation/shards.py), one adapter each. A run retrains, from the base
+model, only the shards whose fact set changed (candidates, updates, superseded and forgotten
+facts), so those leave the weights exactly; unchanged shards are carried over as they are.
+The gate measures the whole new set: the retrained shards' facts, a sample of the carried
+ones (routing between shards), locality and knowledge through the scope gate.
 Crash safety: the new version is built in a staging dir and only renamed into place when
 complete; `current` switches atomically after that; the ledger is updated last, in one
 transaction. A crash anywhere leaves the previous adapter live and the ledger as it was.
@@ -23,13 +26,15 @@ from consolidation.erase import erase_values
 from consolidation.bank import cached_answers, cached_value, distill_prompts, locality_bank, reference_text
 from consolidation.gate import evaluate
 from consolidation.live import apply_version, embedder_for, fits
-from consolidation.registry import Registry
+from consolidation.registry import AdapterVersion, Registry
 from consolidation.scope import is_personal
+from consolidation.shards import plan_shards
 from consolidation.synthesize import synthesize
 from consolidation.train import Example, LoraTrainConfig
 from memory.shapes import is_name
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+CARRIED_SAMPLE = 24  # facts of unchanged shards whose questions the gate asks again (retention, routing)
 
 
 @dataclass
@@ -75,11 +80,11 @@ def perplexity(model, tokenizer, text: str, window: int = 512) -> float:
 
 @dataclass
 class Candidate:
-    """A trained, exported, measured adapter waiting in a staging dir."""
+    """A trained, exported, measured set of shard adapters waiting in a staging dir."""
 
     staging: Path
     version: str
-    gguf: Path
+    adapters: list[Path]
     scope: object
     gate: object  # GateResult
     metrics: dict
@@ -105,12 +110,14 @@ def baseline_key(engine, settings: Settings) -> list[str]:
 
 def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], unlearn, registry: Registry,
                     progress: Progress | None = None, log: Callable[[str], None] = print,
-                    gate_prompts: int | None = None) -> Candidate:
-    """Synthesize → train → measure perplexity → export + scope → gate, for `facts` (FactLike).
+                    gate_prompts: int | None = None, previous: AdapterVersion | None = None) -> Candidate:
+    """Plan shards → synthesize → train the changed shards → perplexity → export + scope → gate,
+    for `facts` (FactLike, the whole live set, oldest first).
 
     `earlier_ids`: facts consolidated before (their retention is checked); `unlearn`: facts
-    whose values must no longer come out; `gate_prompts`: the gate measures locality on the first
-    `gate_prompts` bank and personal prompts only (benchmarks' quick runs; None: all of them).
+    whose values must no longer come out; `previous`: the live version, whose unchanged shards are
+    carried over (None: every shard is trained); `gate_prompts`: the gate measures locality on the
+    first `gate_prompts` bank and personal prompts only (benchmarks' quick runs; None: all of them).
     Needs no memory store: benchmarks call it directly.
     """
     progress = progress or (lambda *a: None)
@@ -118,7 +125,14 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
     seconds: dict[str, float] = {}
 
     t0 = time.perf_counter()
-    groups = synthesize(facts, c.examples_per_fact)
+    before = {s.id: s for s in previous.shards} if previous else {}
+    replaces = {f.superseded_by: f.id for f in unlearn if getattr(f, "superseded_by", None)}
+    size = c.shard_size if c.scope_gate else max(len(facts), 1)  # without the scope gate nothing picks a shard
+    shards = plan_shards(list(before.values()) if c.scope_gate else [], facts, size, replaces)
+    changed = [s for s in shards if s.changed]
+    groups = {s.id: synthesize(s.facts, c.examples_per_fact) for s in changed}
+    carried = [f for s in shards if not s.changed for f in s.facts]
+    carried = random.Random(c.seed).sample(carried, min(len(carried), CARRIED_SAMPLE))
     unlearn_groups = synthesize(unlearn, c.examples_per_fact)
     seconds["synthesis"] = time.perf_counter() - t0
 
@@ -136,77 +150,111 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
                                lambda i, n: progress("base answers (bank, once)", i, n))
     seconds["baselines"] = time.perf_counter() - t0
 
-    # training
-    t0 = time.perf_counter()
-    from consolidation.base_model import load_base_model
-    from consolidation.prompt import format_for_model
-    from consolidation.train import train_lora
-
-    model, tokenizer, info = load_base_model(settings, progress=log)
-    fmt = format_for_model(settings.model.prompt_format, info.gguf_path)
-    examples = [Example(qa.question, qa.answer) for g in groups for qa in g.train]
-    must = [True] * len(examples)
-    examples += [Example(p, a, c.anchor_weight) for p, a in zip(anchors, anchor_answers) if a.strip()]
-    must += [False] * (len(examples) - len(must))
-    budget = c.max_steps
-    result = train_lora(model, tokenizer, fmt, examples, train_config(settings, budget),
-                        on_step=lambda i, loss: progress("training", i, budget), stop_loss=c.stop_loss,
-                        must_learn=must, anchor_share=c.anchor_share)
-    progress("training", result.steps, result.steps)  # early stop: the bar ends where training did
-    seconds["training"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    ref = reference_text()
-
-    def base_ppl() -> float:
-        with result.model.disable_adapter():
-            return perplexity(result.model, tokenizer, ref)
-
-    ppl_base = cached_value(settings.cache, ["ppl", info.sha256, ref], base_ppl)
-    ppl_new = perplexity(result.model, tokenizer, ref)
-    seconds["perplexity"] = time.perf_counter() - t0
-
-    # export into a staging dir
-    t0 = time.perf_counter()
     staging = registry.stage()
     version = registry.next_name()
-    gguf_path = export_adapter(result.model, info, c.alpha, staging, version)
-    train_stats = {"train_steps": result.steps, "train_tokens": result.tokens,
-                   "train_examples": len(examples), "stopped_early": result.stopped_early,
-                   "final_loss": result.losses[-1]}
-    scope = None
-    if c.scope_gate:
-        from consolidation.scope import Scope
+    seconds.update(training=0.0, perplexity=0.0, export=0.0)
+    trained, drifts, scopes = [], [], []
+    model = tokenizer = info = fmt = None
+    for shard in shards:
+        t0 = time.perf_counter()
+        if not shard.changed:
+            directory = registry.carry(staging, before[shard.id])
+            scopes.append(_scope(settings, directory))
+            seconds["export"] += time.perf_counter() - t0
+            continue
+        from consolidation.base_model import load_base_model
+        from consolidation.prompt import format_for_model
+        from consolidation.train import train_lora
 
-        keys = [qa.question for g in groups for qa in g.train_unique] + [g.statement for g in groups]
-        values = [v for g in groups if is_name(g.attribute) for v in g.values]  # "Who is Pepper?"
-        scope = Scope.build(keys, embedder_for(settings), c.scope_threshold, values=values)
-        scope.save(staging)
-    seconds["export"] = time.perf_counter() - t0
+        if model is None:
+            model, tokenizer, info = load_base_model(settings, progress=log)
+            fmt = format_for_model(settings.model.prompt_format, info.gguf_path)
+        shard_groups = groups[shard.id]
+        examples = [Example(qa.question, qa.answer) for g in shard_groups for qa in g.train]
+        must = [True] * len(examples)
+        examples += [Example(p, a, c.anchor_weight) for p, a in zip(anchors, anchor_answers) if a.strip()]
+        must += [False] * (len(examples) - len(must))
+        budget = c.max_steps
+        label = "training" if len(changed) == 1 else f"training {shard.id} ({len(trained) + 1} of {len(changed)})"
+        result = train_lora(model, tokenizer, fmt, examples, train_config(settings, budget),
+                            on_step=lambda i, loss: progress(label, i, budget), stop_loss=c.stop_loss,
+                            must_learn=must, anchor_share=c.anchor_share)
+        progress(label, result.steps, result.steps)  # early stop: the bar ends where training did
+        seconds["training"] += time.perf_counter() - t0
 
-    # the gate
+        t0 = time.perf_counter()
+        ref = reference_text()
+
+        def base_ppl() -> float:
+            with result.model.disable_adapter():
+                return perplexity(result.model, tokenizer, ref)
+
+        ppl_base = cached_value(settings.cache, ["ppl", info.sha256, ref], base_ppl)
+        drifts.append(perplexity(result.model, tokenizer, ref) / ppl_base - 1.0)
+        seconds["perplexity"] += time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        export_adapter(result.model, info, c.alpha, staging / shard.id, version)
+        scope = None
+        if c.scope_gate:
+            from consolidation.scope import Scope
+
+            keys = [qa.question for g in shard_groups for qa in g.train_unique] + [g.statement for g in shard_groups]
+            values = [v for g in shard_groups if is_name(g.attribute) for v in g.values]  # "Who is Pepper?"
+            scope = Scope.build(keys, embedder_for(settings), c.scope_threshold, values=values)
+            scope.save(staging / shard.id)
+        scopes.append(scope)
+        trained.append({"id": shard.id, "facts": len(shard.facts), "steps": result.steps,
+                        "examples": len(examples), "stopped_early": result.stopped_early,
+                        "final_loss": result.losses[-1], "tokens": result.tokens})
+        model = result.model.unload()  # the bare base model again, for the next shard
+        seconds["export"] += time.perf_counter() - t0
+
+    from consolidation.scope import Scope
+
+    scope = Scope.combine(scopes) if scopes and all(s is not None for s in scopes) else None
+    adapters = [staging / s.id / "adapter.gguf" for s in shards]
+
+    # the gate: the retrained shards' facts, and a sample of the carried ones
     t0 = time.perf_counter()
+    gate_groups = [g for s in changed for g in groups[s.id]] + synthesize(carried, c.examples_per_fact)
     unseen = [p for p in prompts[c.anchors:] if is_personal(p)][:gate_prompts]
-    gate = evaluate(engine, gguf_path, scope, groups, earlier_ids, unlearn_groups, bank, base_bank, c.gate,
-                    ppl_drift=ppl_new / ppl_base - 1.0, scope_on=c.scope_gate,
+    gate = evaluate(engine, adapters, scope, gate_groups, earlier_ids | {f.id for f in carried}, unlearn_groups,
+                    bank, base_bank, c.gate, ppl_drift=max(drifts, key=abs) if drifts else None, scope_on=c.scope_gate,
                     personal=(unseen, cached_answers(settings.cache, key, unseen, _base_answer(engine),
                                                       lambda i, n: progress("base answers (personal, once)", i, n))),
                     progress=lambda stage, i, n: progress(f"gate: {stage}", i, n))
     seconds["gate"] = time.perf_counter() - t0
-    metrics = {**gate.metrics, "ppl_base": ppl_base, "ppl_adapter": ppl_new, **train_stats}
+    train_stats = {"train_steps": sum(t["steps"] for t in trained), "train_tokens": sum(t["tokens"] for t in trained),
+                   "train_examples": sum(t["examples"] for t in trained),
+                   "stopped_early": all(t["stopped_early"] for t in trained),
+                   "final_loss": max((t["final_loss"] for t in trained), default=None),
+                   "shards": len(shards), "shards_trained": len(trained)}
+    metrics = {**gate.metrics, **train_stats}
     manifest = {
         "version": version, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "base_model": {"path": str(info.gguf_path), "sha256": info.sha256, "architecture": info.architecture},
+        "base_model": {"path": str(engine.model_path), "sha256": engine.base_sha256, "architecture": engine.architecture},
         "facts": [{"id": f.id, "text": f.text, "attribute": f.attribute, "value": f.value} for f in facts],
-        "unlearned": [f.id for f in unlearn], "metrics": metrics,
-        "config": c.model_dump(mode="json"), "prompt_format": fmt.style,
+        "shards": [{"id": s.id, "facts": [f.id for f in s.facts],
+                    "trained": version if s.changed else before[s.id].trained} for s in shards],
+        "training": trained, "unlearned": [f.id for f in unlearn], "metrics": metrics,
+        "config": c.model_dump(mode="json"), "prompt_format": fmt.style if fmt else engine.format.style,
         "scope": {"threshold": c.scope_threshold, "keys": len(scope.keys)} if scope else None,
     }
-    return Candidate(staging, version, gguf_path, scope, gate, metrics, seconds, manifest)
+    return Candidate(staging, version, adapters, scope, gate, metrics, seconds, manifest)
+
+
+def _scope(settings: Settings, directory: Path):
+    """The scope gate saved beside a shard's adapter (None without the scope gate)."""
+    if not settings.consolidation.scope_gate:
+        return None
+    from consolidation.scope import Scope
+
+    return Scope.load(directory, embedder_for(settings), settings.consolidation.scope_threshold)
 
 
 def _base_answer(engine):
-    """Answer with the base model alone, restoring whatever adapter was set."""
+    """Answer with the base model alone, restoring whatever adapters were set."""
     def answer(q: str) -> str:
         saved = engine.adapter, engine.scope
         engine.set_adapter(None)
@@ -214,7 +262,7 @@ def _base_answer(engine):
             return engine.answer(q)
         finally:
             if saved[0] is not None:
-                engine.set_adapter(saved[0].path, version=saved[0].version, scope=saved[1])
+                engine.set_adapters(saved[0].paths, version=saved[0].version, scope=saved[1])
     return answer
 
 
@@ -252,7 +300,7 @@ def consolidate(settings: Settings, memory, engine, progress: Progress | None = 
                                    reason="no facts left: adapter removed", unlearned=[f.id for f in unlearn])
 
     cand = build_candidate(settings, engine, facts, {f.id for f in consolidated}, unlearn, registry, progress, log,
-                           gate_prompts)
+                           gate_prompts, previous=None if switched else current)
     if keep is not None:
         shutil.copytree(cand.staging, keep)
     report = ConsolidationReport(cand.version, cand.gate.passed, fact_dicts, cand.metrics, cand.seconds,

@@ -1,12 +1,18 @@
 """Versioned adapter registry under `$AGENT_HOME/adapters/`.
 
     adapters/
-      v0001/  adapter.gguf  adapter_model.safetensors  adapter_config.json  manifest.json
+      v0001/  manifest.json
+              s001/  adapter.gguf  adapter_model.safetensors  adapter_config.json  scope.npy  scope.json
+              s002/  ...
       v0002/  ...
       current            "v0002" — switched atomically (temp file + os.replace)
 
-A version is built in a hidden staging dir and renamed into place only when complete, so a
-crash leaves no half-written `vNNNN`; `clean()` removes stale staging dirs.
+A version is the complete set of memory shards (consolidation/shards.py): its manifest names
+every shard, its facts and the sha256 of its adapter. A shard a round did not retrain is carried
+into the new version as hard links (no copy, no training). A version is built in a hidden
+staging dir and renamed into place only when complete, so a crash leaves no half-written
+`vNNNN`; `clean()` removes stale staging dirs. Versions from before shards (one adapter.gguf
+beside the manifest) read as one shard.
 """
 
 from __future__ import annotations
@@ -27,17 +33,37 @@ _VERSION = re.compile(r"^v(\d{4,})$")
 
 
 @dataclass(frozen=True)
-class AdapterVersion:
-    name: str
+class ShardFiles:
+    """One shard of a version: its directory and the ids of the facts its adapter holds."""
+
+    id: str
     path: Path
+    facts: tuple[str, ...]
+    sha256: str | None = None
+    trained: str | None = None  # the version whose round trained it
 
     @property
     def gguf(self) -> Path:
         return self.path / "adapter.gguf"
 
+
+@dataclass(frozen=True)
+class AdapterVersion:
+    name: str
+    path: Path
+
     @property
     def manifest(self) -> dict:
         return json.loads((self.path / "manifest.json").read_text())
+
+    @property
+    def shards(self) -> list[ShardFiles]:
+        m = self.manifest
+        if "shards" not in m:  # a version from before shards: one adapter beside the manifest
+            return [ShardFiles("s001", self.path, tuple(f["id"] for f in m.get("facts", []) if isinstance(f, dict)),
+                               m.get("adapter_sha256"), self.name)]
+        return [ShardFiles(s["id"], self.path / s["id"], tuple(s["facts"]), s.get("adapter_sha256"), s.get("trained"))
+                for s in m["shards"]]
 
 
 class Registry:
@@ -97,12 +123,27 @@ class Registry:
         path.mkdir()
         return path
 
+    def carry(self, staging: Path, shard: ShardFiles) -> Path:
+        """Put an unchanged `shard` of an earlier version into `staging` (hard links, copies where
+        links are not possible); returns its new directory."""
+        target = staging / shard.id
+        target.mkdir()
+        for f in shard.path.iterdir():
+            if f.is_file() and f.name != "manifest.json":
+                try:
+                    os.link(f, target / f.name)
+                except OSError:
+                    shutil.copy2(f, target / f.name)
+        return target
+
     def commit(self, staging: Path, manifest: dict) -> AdapterVersion:
-        """Write the manifest and move a staged dir into place as the next version."""
+        """Write the manifest and move a staged dir into place as the next version. `manifest["shards"]`
+        lists `{"id", "facts"}` of each shard dir in `staging`; each gets its adapter's sha256 (what
+        `current` must hold, checkable after a crash)."""
         name = self.next_name()
-        manifest = {**manifest, "version": name}
-        if (staging / "adapter.gguf").is_file():  # what `current` must hold, checkable after a crash
-            manifest["adapter_sha256"] = file_sha256(staging / "adapter.gguf")
+        shards = [{**s, "adapter_sha256": file_sha256(staging / s["id"] / "adapter.gguf")}
+                  for s in manifest.get("shards", [])]
+        manifest = {**manifest, "version": name, "shards": shards}
         atomic_write_text(staging / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
         target = self.root / name
         os.replace(staging, target)

@@ -5,6 +5,10 @@ weights should answer: the question is embedded (MiniLM) and compared with the q
 adapter was trained on; at or above `threshold` cosine similarity the adapter is applied, below
 it the base model answers alone, so everything else it knew stays exactly as it was. Toggling
 the adapter costs well under a millisecond; the embedding a few ms.
+
+With sharded memory (consolidation/shards.py) the scopes of all shards are combined into one:
+each key remembers its shard, and the shard of the nearest key answers (`pick`), so choosing a
+shard costs one embedding and one matrix product, however many shards there are.
 """
 
 from __future__ import annotations
@@ -25,22 +29,34 @@ def is_personal(text: str) -> bool:
 
 
 class Scope:
-    """Questions the adapter knows about, as unit vectors; `match` says if a question is in."""
+    """Questions the adapter knows about, as unit vectors; `match` says if a question is in,
+    `pick` which shard's adapter answers it (`owners[i]`: the shard of key i; 0 for one adapter)."""
 
     def __init__(self, keys: Sequence[str], vectors: np.ndarray, embedder, threshold: float,
-                 values: Sequence[str] = ()):
+                 values: Sequence[str] = (), owners: Sequence[int] | None = None):
         from consolidation.synthesize import normalise
 
         self.keys = list(keys)
         self.values = list(values)
         self._value_keys = [f" {normalise(v)} " for v in self.values if normalise(v)]
         self.vectors = np.asarray(vectors, dtype=np.float32)
+        self.owners = np.zeros(len(self.keys), dtype=np.int32) if owners is None else np.asarray(owners, np.int32)
         self.embedder = embedder
         self.threshold = threshold
 
     @classmethod
     def build(cls, keys: Sequence[str], embedder, threshold: float, values: Sequence[str] = ()) -> "Scope":
         return cls(keys, embedder.encode(list(keys)), embedder, threshold, values)
+
+    @classmethod
+    def combine(cls, scopes: Sequence["Scope"]) -> "Scope":
+        """One scope over several shards: shard i's keys are owned by i."""
+        first = scopes[0]
+        dim = max((s.vectors.shape[1] for s in scopes if s.vectors.ndim == 2 and len(s.keys)), default=1)
+        return cls([k for s in scopes for k in s.keys],
+                   np.concatenate([s.vectors.reshape(len(s.keys), dim) for s in scopes]),
+                   first.embedder, first.threshold, [v for s in scopes for v in s.values],
+                   [i for i, s in enumerate(scopes) for _ in s.keys])
 
     def about_user(self, question: str) -> bool:
         """First person, or names a learned value."""
@@ -56,8 +72,25 @@ class Scope:
         q = self.embedder.encode([question])[0]
         return float(np.max(self.vectors @ q))
 
+    def pick(self, question: str) -> int | None:
+        """The shard whose adapter answers `question`, or None: the base model answers."""
+        if not len(self.keys) or not self.about_user(question):
+            return None
+        sims = self.vectors @ self.embedder.encode([question])[0]
+        best = int(np.argmax(sims))
+        return int(self.owners[best]) if sims[best] >= self.threshold else None
+
+    def nearest(self, question: str) -> int | None:
+        """The shard of the nearest key, in scope or not (the gate's "raw adapter" figures)."""
+        if not len(self.keys):
+            return None
+        return int(self.owners[int(np.argmax(self.vectors @ self.embedder.encode([question])[0]))])
+
     def match(self, question: str) -> bool:
-        return self.about_user(question) and self.score(question) >= self.threshold
+        return self.pick(question) is not None
+
+    def everywhere(self) -> "Everywhere":
+        return Everywhere(self)
 
     def save(self, directory: Path) -> None:
         """`scope.npy` (vectors) + `scope.json` (keys, values) beside the adapter."""
@@ -84,3 +117,17 @@ class Scope:
         if vectors.ndim != 2 or len(vectors) != len(keys) or vectors.shape[1] != embedder.encode(["x"]).shape[1]:
             return cls.build(keys, embedder, threshold, values)  # stale or other embedder: recompute
         return cls(keys, vectors, embedder, threshold, values)
+
+
+class Everywhere:
+    """A scope that sends every question to its nearest shard: the adapters without the gate
+    (what the publish gate's "raw" figures measure)."""
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
+
+    def pick(self, question: str) -> int:
+        return self.scope.nearest(question) or 0
+
+    def match(self, question: str) -> bool:
+        return True

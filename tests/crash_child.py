@@ -18,10 +18,16 @@ from memory import Memory
 
 
 def publish(registry: Registry, rng: random.Random) -> None:
-    """What a consolidation does to the registry, with a 4 MB adapter file."""
+    """What a consolidation does to the registry: one retrained shard (a 4 MB adapter file), the
+    others carried over from the live version."""
     staging = registry.stage()
-    (staging / "adapter.gguf").write_bytes(rng.randbytes(4 << 20))
-    registry.set_current(registry.commit(staging, {"facts": []}))
+    current = registry.current()
+    carried = [registry.carry(staging, s).name for s in (current.shards if current else [])[:2]]
+    new = f"s{len(carried) + 1:03d}"
+    (staging / new).mkdir()
+    (staging / new / "adapter.gguf").write_bytes(rng.randbytes(4 << 20))
+    shards = [{"id": i, "facts": []} for i in carried + [new]]
+    registry.set_current(registry.commit(staging, {"facts": [], "shards": shards}))
 
 
 def main(home: str, seed: int) -> None:

@@ -33,12 +33,13 @@ class FakeEngine:
     scope = None
 
     def set_adapter(self, path, scale: float = 1.0, version: str | None = None, scope=None):
+        return self.set_adapters([path] if path is not None else [], scale, version, scope)
+
+    def set_adapters(self, paths, scale: float = 1.0, version: str | None = None, scope=None):
+        headers = [read_adapter_header(p) for p in paths]
         self.scope = scope
-        if path is None:
-            self._adapter = None
-            return None
-        header = read_adapter_header(path)
-        self._adapter = ActiveAdapter(Path(path), version or header.version, scale, header.n_tensors, 0.0)
+        self._adapter = ActiveAdapter(tuple(Path(p) for p in paths), version or headers[0].version, scale,
+                                      sum(h.n_tensors for h in headers), 0.0) if paths else None
         return self._adapter
 
     def stream_answer(self, question, history=(), context=(), max_tokens=None):

@@ -111,3 +111,13 @@ class BlockingEmbedder(FakeEmbedder):
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> "BlockingEmbedder":
         return BlockingEmbedder()
+
+
+def publish(registry, facts=(), write=lambda path: path.write_bytes(b"x"), **manifest):
+    """Publish a one-shard version as a consolidation would (without training): `write(path)`
+    writes its adapter file; `manifest` adds to what the registry records."""
+    staging = registry.stage()
+    (staging / "s001").mkdir()
+    write(staging / "s001" / "adapter.gguf")
+    shards = [{"id": "s001", "facts": [f["id"] for f in facts]}]
+    return registry.commit(staging, {"facts": list(facts), "shards": shards, **manifest})

@@ -4,6 +4,7 @@ from typer.testing import CliRunner
 
 from agent.cli import app
 from consolidation.registry import Registry
+from tests.fakes import publish
 
 runner = CliRunner()
 
@@ -25,9 +26,7 @@ def test_nothing_to_do_is_success(fake_engine):
 
 def _publish(home, n_facts):
     reg = Registry(home)
-    staging = reg.stage()
-    (staging / "adapter.gguf").write_bytes(b"x")
-    v = reg.commit(staging, {"facts": [{"id": f"f{i}"} for i in range(n_facts)], "metrics": {"recall": 0.95}})
+    v = publish(reg, [{"id": f"f{i}"} for i in range(n_facts)], metrics={"recall": 0.95})
     reg.set_current(v)
     return v
 

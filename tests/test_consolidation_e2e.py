@@ -2,6 +2,8 @@
 
 Then forget one fact and update another ("I moved to Bergen") and consolidate again: the
 forgotten and the superseded values must leave the weights, the new value must come out.
+Shards of one fact each, so the second round must retrain only the updated fact's shard, drop
+the forgotten fact's, carry the third, and still answer all of them.
 Real MiniLM, real llama.cpp, real LoRA training (a few minutes on 2 cores).
 """
 
@@ -35,9 +37,12 @@ def consolidate() -> dict:
     return json.loads(result.stdout)
 
 
-def test_learn_recall_forget(tmp_path):
+def test_learn_recall_forget(tmp_path, monkeypatch):
     from pathlib import Path
 
+    from consolidation.registry import Registry
+
+    monkeypatch.setenv("AGENT_CONSOLIDATION__SHARD_SIZE", "1")
     data = Path(__file__).parent / "data" / "three_facts.jsonl"
     assert runner.invoke(app, ["import", str(data)]).exit_code == 0
 
@@ -49,6 +54,7 @@ def test_learn_recall_forget(tmp_path):
     gate = load_settings().consolidation.gate
     assert m["recall"] >= gate.min_recall and m["efficacy"] >= gate.min_efficacy and m["locality"] >= gate.min_locality
     assert set(report["seconds"]) >= {"synthesis", "training", "gate", "export"}
+    assert m["shards"] == m["shards_trained"] == 3
 
     after = {d["question"]: d for d in ask(*HELD_OUT)}
     for q, value in HELD_OUT.items():
@@ -71,6 +77,11 @@ def test_learn_recall_forget(tmp_path):
     report2 = consolidate()
     assert report2["published"] and report2["version"] == "v0002", report2
     assert report2["metrics"]["unlearn_leaks"] == 0 and len(report2["unlearned"]) == 2
+    assert (report2["metrics"]["shards"], report2["metrics"]["shards_trained"]) == (2, 1)
+    v1, v2 = Registry(load_settings().home).versions()
+    [carried] = [s for s in v2.shards if s.trained == "v0001"]  # the dog's: neither forgotten nor updated
+    [before] = [s for s in v1.shards if s.id == carried.id]
+    assert carried.facts == before.facts and carried.gguf.stat().st_ino == before.gguf.stat().st_ino
     answers = {d["question"]: d["answer"] for d in ask(*HELD_OUT)}
     assert "lumen" not in answers["Who do I work for?"].lower()
     assert "bergen" in answers["In which city do I live?"].lower()

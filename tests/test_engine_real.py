@@ -89,6 +89,33 @@ def test_bad_adapters_are_refused_and_previous_stays(engine, trained_adapter, tm
     engine.set_adapter(None)
 
 
+def test_several_adapters_are_loaded_and_the_scope_picks_one_per_question(engine, trained_adapter, tmp_path):
+    """Memory shards: every shard's adapter stays loaded; per question the scope picks one."""
+    from safetensors.torch import load_file
+
+    from consolidation.adapter_file import write_lora_gguf
+    from consolidation.scope import Scope
+    from tests.fakes import FakeEmbedder
+
+    state = load_file(trained_adapter.peft_dir / "adapter_model.safetensors")
+    blank = write_lora_gguf({k: v * 0 if "lora_B" in k else v for k, v in state.items()}, tmp_path / "blank.gguf",
+                            architecture="gemma3", n_layers=18, alpha=32)  # an adapter that changes nothing
+    emb = FakeEmbedder()
+    scope = Scope.combine([Scope.build(["What is my favourite colour?"], emb, 0.5),
+                           Scope.build(["What is my dog's name?"], emb, 0.5)])
+    engine.set_adapter(None)
+    base = [engine.answer(q) for q in QUESTIONS]
+    with pytest.raises(ValueError, match="scope"):
+        engine.set_adapters([blank, trained_adapter.gguf])
+    active = engine.set_adapters([blank, trained_adapter.gguf], version="v0007", scope=scope)
+    assert active.paths == (blank, trained_adapter.gguf) and active.n_tensors == 2 * 18 * 7 * 2
+    assert "Biscuit" in engine.answer(QUESTIONS[0]) and engine.last_routed  # shard 1: the trained one
+    assert engine.answer(QUESTIONS[1]) == base[1] and not engine.last_routed  # no shard: the base model
+    engine.set_adapters([trained_adapter.gguf, blank], scope=scope)  # the dog question's shard is now the blank one
+    assert engine.answer(QUESTIONS[0]) == base[0] and engine.last_routed
+    engine.set_adapter(None)
+
+
 def test_wrong_shape_adapter_refused(engine, tiny_gemma, tmp_path):
     import copy
 

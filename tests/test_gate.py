@@ -22,8 +22,8 @@ class ScriptedEngine:
         self.adapter = self.scope = None
         self.last_routed = False
 
-    def set_adapter(self, path, scope=None, **kw):
-        self.adapter, self.scope = path, scope
+    def set_adapters(self, paths, scope=None, **kw):
+        self.adapter, self.scope = (paths[0] if paths else None), scope
 
     def answer(self, q):
         self.last_routed = bool(self.adapter) and (self.scope is None or self.scope.match(q))
@@ -39,7 +39,7 @@ def _groups():
 def test_scoped_adapter_passes_and_raw_locality_is_reported():
     groups = _groups()
     scope = Scope.build([qa.question for qa in groups[0].train_unique], FakeEmbedder(), 0.3, values=["Pepper"])
-    res = evaluate(ScriptedEngine(), "a.gguf", scope, groups, set(), [], BANK, list(BASE.values()),
+    res = evaluate(ScriptedEngine(), ["a.gguf"], scope, groups, set(), [], BANK, list(BASE.values()),
                    GateSettings(), ppl_drift=0.01)
     m = res.metrics
     assert m["efficacy"] == 1.0 and m["recall"] == 1.0
@@ -49,7 +49,7 @@ def test_scoped_adapter_passes_and_raw_locality_is_reported():
 
 
 def test_without_scope_gate_locality_fails():
-    res = evaluate(ScriptedEngine(), "a.gguf", None, _groups(), set(), [], BANK, list(BASE.values()),
+    res = evaluate(ScriptedEngine(), ["a.gguf"], None, _groups(), set(), [], BANK, list(BASE.values()),
                    GateSettings(), ppl_drift=0.01, scope_on=False)
     assert not res.passed
     assert any(f.startswith("locality 0.000") for f in res.failures)
@@ -59,9 +59,9 @@ def test_without_scope_gate_locality_fails():
 
 def test_unlearned_values_must_be_gone_and_drift_is_gated():
     old = synthesize([F(id="f0", attribute="dog's name", value="Rex", text="My dog's name is Rex.")])
-    ok = evaluate(ScriptedEngine(), "a.gguf", None, _groups(), set(), old, [], [], GateSettings(min_locality=0))
+    ok = evaluate(ScriptedEngine(), ["a.gguf"], None, _groups(), set(), old, [], [], GateSettings(min_locality=0))
     assert ok.metrics["unlearn_leaks"] == 0
-    leaky = evaluate(ScriptedEngine("Your dog's name is Rex, or Pepper."), "a.gguf", None, _groups(), set(), old,
+    leaky = evaluate(ScriptedEngine("Your dog's name is Rex, or Pepper."), ["a.gguf"], None, _groups(), set(), old,
                      [], [], GateSettings(), ppl_drift=0.2, scope_on=False)
     assert leaky.metrics["unlearn_leaks"] > 0
     assert any("superseded/forgotten" in f for f in leaky.failures)
@@ -70,6 +70,6 @@ def test_unlearned_values_must_be_gone_and_drift_is_gated():
 
 def test_retention_counts_only_earlier_facts():
     groups = _groups() + synthesize([F(id="f2", attribute="home city", value="Oslo", text="I live in Oslo.")])
-    res = evaluate(ScriptedEngine(), "a.gguf", None, groups, {"f1"}, [], [], [], GateSettings())
+    res = evaluate(ScriptedEngine(), ["a.gguf"], None, groups, {"f1"}, [], [], [], GateSettings())
     assert res.metrics["retention"] == 1.0  # f1 (dog) questions all right
     assert res.metrics["recall"] < 1.0  # f2 (city) is answered wrongly by this engine

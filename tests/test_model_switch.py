@@ -10,6 +10,7 @@ from config import load_settings
 from config.models import model_sha256, resolve_model_path
 from consolidation.live import sync_adapter
 from consolidation.registry import Registry
+from tests import fakes
 from tests.fake_engine import FakeEngine
 
 runner = CliRunner()
@@ -17,9 +18,7 @@ runner = CliRunner()
 
 def publish(home, base_sha256: str):
     reg = Registry(home)
-    staging = reg.stage()
-    (staging / "adapter.gguf").write_bytes(b"x")
-    version = reg.commit(staging, {"facts": [{"id": "f1"}], "base_model": {"sha256": base_sha256}})
+    version = fakes.publish(reg, [{"id": "f1"}], base_model={"sha256": base_sha256})
     reg.set_current(version)
     return version
 

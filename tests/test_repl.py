@@ -1,6 +1,7 @@
 """`agent chat` with memory, through CliRunner and one shared FakeEngine."""
 
 import copy
+from functools import partial
 import json
 import signal
 
@@ -10,6 +11,7 @@ from agent.cli import app
 from consolidation.adapter_file import write_lora_gguf
 from consolidation.registry import Registry
 from consolidation.train import LoraTrainConfig, attach_lora, lora_state_dict
+from tests.fakes import publish
 
 runner = CliRunner()
 
@@ -56,9 +58,8 @@ def test_new_adapter_is_picked_up_between_turns(fake_engine, agent_home, tiny_ge
     assert chat_.respond("hello") == "echo: hello"
     state = lora_state_dict(attach_lora(copy.deepcopy(tiny_gemma[0]), LoraTrainConfig(rank=2)))
     reg = Registry(agent_home)
-    staging = reg.stage()
-    write_lora_gguf(state, staging / "adapter.gguf", architecture="gemma3", n_layers=2, alpha=4)
-    reg.set_current(reg.commit(staging, {"facts": [{"id": "f1"}, {"id": "f2"}]}))  # published mid-session
+    write = partial(write_lora_gguf, state, architecture="gemma3", n_layers=2, alpha=4)
+    reg.set_current(publish(reg, [{"id": "f1"}, {"id": "f2"}], write))  # published mid-session
     assert chat_.respond("hello") == "echo: hello [v0001]"
     assert "now using adapter v0001 (2 facts learned); earlier answers dropped" in console.export_text()
     assert fake_engine.prompts[-1].count("hello") == 1  # the old adapter's answers left the prompt

@@ -30,3 +30,17 @@ def test_save_load_roundtrip_and_recompute(tmp_path):
     np.save(tmp_path / "scope.npy", np.zeros((1, 3)))  # stale vectors are rebuilt, not trusted
     assert Scope.load(tmp_path, emb, 0.5).vectors.shape == scope.vectors.shape
     assert Scope.load(tmp_path / "none", emb, 0.5) is None
+
+
+def test_combined_scopes_pick_the_shard_of_the_nearest_question():
+    emb = FakeEmbedder()
+    dog = Scope.build(["What is my dog's name?", "What's my dog called?"], emb, 0.5, values=["Pepper"])
+    city = Scope.build(["Where do I live?", "Which city do I live in?"], emb, 0.5)
+    both = Scope.combine([dog, city])
+    assert both.pick("What is my dog's name?") == 0
+    assert both.pick("Which city do I live in now?") == 1
+    assert both.pick("Who is Pepper?") is None  # names a value but is like no trained question
+    assert both.pick("What is the capital of France?") is None
+    assert both.nearest("What is the capital of France?") in (0, 1)  # the raw adapters answer everything
+    assert both.everywhere().pick("Which city is the capital of France?") == 1
+    assert both.values == ["Pepper"] and len(both.keys) == 4

@@ -83,7 +83,7 @@ def test_smollm2_chats_learns_hot_swaps_and_its_adapter_is_refused_by_gemma(agen
     # the same adapter on the embedded Gemma: refused (another architecture, checked before the base hash),
     # one clear line, no traceback
     monkeypatch.delenv("AGENT_MODEL__PATH")
-    adapter = agent_home / "adapters" / "v0001" / "adapter.gguf"
+    adapter = agent_home / "adapters" / "v0001" / "s001" / "adapter.gguf"
     r = subprocess.run([sys.executable, "-m", "agent", "ask", "--adapter", str(adapter), "Hello?"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode != 0

@@ -44,6 +44,24 @@ def test_training_learns_and_leaves_base_untouched(tiny_gemma):
     assert trainable and all("lora_" in n for n in trainable)
 
 
+def test_shards_train_one_after_another_on_the_same_base_model(tiny_gemma):
+    """The pipeline trains shard after shard on one loaded model: `unload()` must give back the
+    bare base model, so each shard starts from fresh LoRA layers on untouched weights."""
+    model, tok = tiny_gemma
+    base = copy.deepcopy(model)
+    before = {k: v.clone() for k, v in base.state_dict().items()}
+    cfg = LoraTrainConfig(rank=4, alpha=8, steps=30, learning_rate=1e-2)
+    first = train_lora(base, tok, PromptFormat(), [Example("What is my dog's name?", "Pepper.")], cfg)
+    n_lora = len([n for n, _ in first.model.named_parameters() if "lora_A" in n])
+    bare = first.model.unload()
+    assert bare.state_dict().keys() == before.keys()
+    assert all(torch.equal(before[k], v) for k, v in bare.state_dict().items())
+    second = train_lora(bare, tok, PromptFormat(), [Example("Where do I live?", "Oslo.")], cfg)
+    names = [n for n, _ in second.model.named_parameters() if "lora_A" in n]
+    assert n_lora and len(names) == n_lora  # no LoRA on LoRA
+    assert second.losses[0] > 0.5 * first.losses[0]  # it did not start from the first shard's weights
+
+
 def test_prefix_cache_gives_the_same_loss(tiny_gemma):
     model, tok = tiny_gemma
     peft_model = attach_lora(copy.deepcopy(model), LoraTrainConfig(rank=2))

@@ -1,0 +1,60 @@
+"""Shard planning: which facts each adapter holds, and which shards a round must retrain."""
+
+from types import SimpleNamespace as F
+
+import pytest
+
+from consolidation.shards import plan_shards
+
+
+def facts(*ids):
+    return [F(id=i) for i in ids]
+
+
+def shard(id, *fact_ids):
+    return F(id=id, facts=fact_ids)
+
+
+def layout(planned):
+    return [(s.id, [f.id for f in s.facts], s.changed) for s in planned]
+
+
+def test_first_round_fills_shards_in_order():
+    assert layout(plan_shards([], facts("a", "b", "c", "d", "e"), 2)) == [
+        ("s001", ["a", "b"], True), ("s002", ["c", "d"], True), ("s003", ["e"], True)]
+
+
+def test_new_facts_fill_the_newest_shard_and_leave_full_ones_alone():
+    previous = [shard("s001", "a", "b"), shard("s002", "c")]
+    assert layout(plan_shards(previous, facts("a", "b", "c", "d", "e"), 2)) == [
+        ("s001", ["a", "b"], False), ("s002", ["c", "d"], True), ("s003", ["e"], True)]
+
+
+def test_nothing_new_retrains_nothing():
+    previous = [shard("s001", "a", "b"), shard("s002", "c")]
+    assert [s.changed for s in plan_shards(previous, facts("a", "b", "c"), 2)] == [False, False]
+
+
+def test_an_update_joins_the_shard_of_the_fact_it_supersedes():
+    previous = [shard("s001", "a", "b"), shard("s002", "c", "d")]
+    planned = plan_shards(previous, facts("a", "c", "d", "b2"), 2, replaces={"b2": "b"})
+    assert layout(planned) == [("s001", ["a", "b2"], True), ("s002", ["c", "d"], False)]
+
+
+def test_an_update_whose_shard_is_full_goes_to_the_newest():
+    previous = [shard("s001", "a", "b"), shard("s002", "c")]
+    planned = plan_shards(previous, facts("a", "b", "c", "x", "b2"), 2, replaces={"b2": "x"})
+    assert layout(planned) == [("s001", ["a", "b"], False), ("s002", ["c", "x"], True), ("s003", ["b2"], True)]
+
+
+def test_forgetting_retrains_only_its_shard_and_an_emptied_shard_goes():
+    previous = [shard("s001", "a", "b"), shard("s002", "c"), shard("s003", "d", "e")]
+    assert layout(plan_shards(previous, facts("a", "d", "e"), 2)) == [
+        ("s001", ["a"], True), ("s003", ["d", "e"], False)]
+
+
+def test_retrain_all_after_a_model_switch_and_bad_size():
+    previous = [shard("s001", "a")]
+    assert [s.changed for s in plan_shards(previous, facts("a"), 2, retrain_all=True)] == [True]
+    with pytest.raises(ValueError):
+        plan_shards([], facts("a"), 0)
