@@ -22,7 +22,8 @@ Parts (each writes bench/results/evaluate-<part>.json with machine, date, settin
   locomo   LoCoMo conversations 44, 47-50 (--quick: 44; the ones bench/detection.py holds out;
            speaker_a = the user): containment and token F1 per category, and on the QA items whose
            evidence lies on a detected / consolidated fact
-  scaling  10 -> 40 -> 160 facts over 3 rounds (--quick: 1 -> 2 -> 4): recall, retention, locality, wall time (PNG)
+  scaling  cumulative rounds 10 -> 50 -> 100 -> ... -> 490 -> 500 facts (--upto N stops at N facts; --quick:
+           1 -> 2 -> 4): recall, retention, locality, absence, round time (PNG)
   data     held-out recall and locality vs. training examples per fact and vs. the number of
            sessions a fact was stated in (PNG)
 Accuracy is only ever measured on held-out paraphrases (never on training questions).
@@ -95,7 +96,7 @@ QUICK = {"latency_questions": 6, "systems_facts": 12, "bank": 24, "dev_per_fact"
          "data_examples": [1, 4, 16]}
 FULL = {"latency_questions": 24, "systems_facts": 40, "bank": None, "dev_per_fact": 2,
         "grid": [(1, 0.2), (1, 0.35), (3, 0.2), (3, 0.35), (3, 0.5), (5, 0.2), (5, 0.35), (8, 0.35)],
-        "locomo_convs": ["44", "47", "48", "49", "50"], "locomo_qa": 40, "scaling": [10, 40, 160], "data_facts": 10,
+        "locomo_convs": ["44", "47", "48", "49", "50"], "locomo_qa": 40, "scaling": [10, *range(50, 500, 50), 490, 500], "data_facts": 10,
         "data_examples": [1, 2, 4, 8, 16], "natural_every": 1}
 
 
@@ -749,8 +750,8 @@ def consolidate_facts(settings, engine, facts, earlier_ids, bank_n, registry: Re
     wall = time.perf_counter() - t
     engine.set_adapter(None)
     keep = ["efficacy", "recall", "retention", "locality", "locality_raw", "locality_personal", "knowledge",
-            "ppl_drift", "train_steps", "train_tokens", "train_examples", "n_heldout", "n_bank", "shards",
-            "shards_trained"]
+            "absence", "absence_declined", "ppl_drift", "train_steps", "train_tokens", "train_examples", "n_heldout",
+            "n_bank", "shards", "shards_trained"]
     return {**{k: cand.metrics.get(k) for k in keep}, "passed": cand.gate.passed, "failures": cand.gate.failures,
             "seconds": cand.seconds, "wall_s": wall}, wall
 
@@ -762,18 +763,20 @@ def scaling_part(args, cfg, engine, save=None) -> dict:
     facts = persona("persona_large.json")
     rows, earlier = [], set()
     registry = Registry(Path(tempfile.mkdtemp(prefix="hippo-eval-reg-")))
-    for r, n in enumerate(cfg["scaling"], 1):
+    planned = [n for n in cfg["scaling"] if n <= (getattr(args, "upto", None) or n)]
+    for r, n in enumerate(planned, 1):
         log(f"scaling: round {r}: {n} facts (retention on {len(earlier)} earlier)")
         m, wall = consolidate_facts(settings, engine, facts[:n], earlier, cfg["bank"], registry)
         rows.append({"round": r, "facts": n, **m})
         log(f"   recall {m['recall']:.3f}  retention {m['retention'] if m['retention'] is not None else '-'}  "
-            f"locality {m['locality']:.3f}  steps {m['train_steps']}  wall {wall:.0f} s  passed {m['passed']}")
+            f"locality {m['locality']:.3f}  absence {m['absence'] if m['absence'] is not None else '-'}  "
+            f"steps {m['train_steps']}  wall {wall:.0f} s  passed {m['passed']}")
         earlier = {f.id for f in facts[:n]}
-        if save and n != cfg["scaling"][-1]:
+        if save and n != planned[-1]:
             save({"rounds": rows, "facts_file": "bench/data/persona_large.json", "complete": False,
-                  "planned": cfg["scaling"], **header(args, "scaling", settings, t0)})
+                  "planned": planned, **header(args, "scaling", settings, t0)})
     shutil.rmtree(registry.root.parent, ignore_errors=True)
-    out = {"rounds": rows, "facts_file": "bench/data/persona_large.json", "complete": True, "planned": cfg["scaling"],
+    out = {"rounds": rows, "facts_file": "bench/data/persona_large.json", "complete": True, "planned": planned,
            "shard_size": settings.consolidation.shard_size}
     out.update(header(args, "scaling", settings, t0))
     return out
@@ -829,9 +832,10 @@ def plot_scaling(result: dict, path: Path) -> None:
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.8))
     for (key, label), (marker, size, style) in zip(
             [("recall", "held-out recall"), ("retention", "retention (earlier rounds)"),
-             ("locality", "locality (scope gate)"), ("locality_raw", "locality (raw adapter)")],
-            [("o", 9, "-"), ("s", 6, "--"), ("^", 5, ":"), ("v", 5, "-")]):  # distinct when they overlap
-        ax.plot(xs, [r[key] if r[key] is not None else float("nan") for r in rows], marker=marker,
+             ("locality", "locality (scope gate)"), ("locality_raw", "locality (raw adapter)"),
+             ("absence", "absence (never-said questions)")],
+            [("o", 9, "-"), ("s", 6, "--"), ("^", 5, ":"), ("v", 5, "-"), ("D", 5, "-.")]):  # distinct when they overlap
+        ax.plot(xs, [r[key] if r.get(key) is not None else float("nan") for r in rows], marker=marker,
                 markersize=size, linestyle=style, label=label)
     ax.set_xscale("log", base=2)
     ax.set_xticks(xs, [str(x) for x in xs])
@@ -888,6 +892,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", choices=["systems", "natural", "locomo", "scaling", "data"],
                     default=["systems", "natural", "locomo", "scaling", "data"])
     ap.add_argument("--tag", default="", help="suffix of the results files")
+    ap.add_argument("--upto", type=int, default=None, help="scaling: stop after the round that reaches this many facts")
     args = ap.parse_args(argv)
     cfg = QUICK if args.quick else FULL
     t_all = time.perf_counter()

@@ -2,9 +2,10 @@
 
 (a) efficacy on trained questions, (b) recall on held-out paraphrases, (c) retention of facts
 consolidated earlier, (d) locality: unrelated-bank greedy answers unchanged vs. the base model,
-(e) knowledge retention on bank questions the base answers correctly, plus (f) that superseded
-and forgotten values are no longer produced. Locality and knowledge are reported both for the
-raw adapter (applied to everything) and as deployed through the scope gate.
+(e) knowledge retention on bank questions the base answers correctly, (f) that superseded
+and forgotten values are no longer produced, and (g) absence: asked about something the user
+never said, no learned value comes out (consolidation/absence.py). Locality and knowledge are
+reported both for the raw adapter (applied to everything) and as deployed through the scope gate.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Callable, Sequence
 
 from config.settings import GateSettings
 from consolidation.bank import BankItem, bank_correct
+from consolidation.absence import ABSENT_ANSWER
 from consolidation.synthesize import QA, FactQuestions, is_correct, mentions
 
 
@@ -35,10 +37,12 @@ def evaluate(
     unlearn: Sequence[FactQuestions], bank: Sequence[BankItem], base_bank: Sequence[str],
     thresholds: GateSettings, ppl_drift: float | None = None, scope_on: bool = True,
     personal: tuple[Sequence[str], Sequence[str]] = ((), ()),
+    absent: tuple[Sequence[QA], Sequence[str]] = ((), ()),
     progress: Callable[[str, int, int], None] | None = None,
 ) -> GateResult:
     """Run every check on the shard `adapters` (chosen per question by `scope`) with `engine` and
-    compare against `thresholds`."""
+    compare against `thresholds`. `absent`: "never said" questions and every learned value,
+    none of which their answers may state."""
     progress = progress or (lambda *a: None)
     engine.set_adapters(adapters, scope=scope)
 
@@ -56,6 +60,9 @@ def evaluate(
     for qa, a, _ in ask_all([qa for g in unlearn for qa in g.train_unique + g.heldout], "unlearned facts"):
         if any(mentions(a, v) for v in qa.values):
             leaks.append({"question": qa.question, "answer": a, "old": qa.values})
+    absent_qas, learned_values = absent
+    invented = [{"question": qa.question, "answer": a, "learned": [v for v in learned_values if mentions(a, v)]}
+                for qa, a, _ in ask_all(absent_qas, "never-said questions")]
 
     # locality: the raw adapters answer everything (each question its nearest shard); the scope gate
     # then decides per question (a routed-out question is answered by the base model alone, i.e. the base answer)
@@ -85,6 +92,8 @@ def evaluate(
         "knowledge_raw": _rate([bank_correct(raw[i], bank[i]) for i in known]),
         "locality_personal": _rate([g == b for g, b in zip(p_gated, p_base)]),
         "locality_personal_raw": _rate([r == b for r, b in zip(p_raw, p_base)]),
+        "absence": _rate([not x["learned"] for x in invented]),
+        "absence_declined": _rate([mentions(x["answer"], ABSENT_ANSWER) for x in invented]),
         "ppl_drift": ppl_drift,
         "unlearn_leaks": len(leaks),
         "scope_recall": _rate([r for _, _, r in heldout]) if scope else None,
@@ -96,6 +105,7 @@ def evaluate(
         "n_bank": len(bank),
         "n_known": len(known),
         "n_personal": len(p_questions),
+        "n_absent": len(invented),
     }
     checks = [
         ("efficacy", m["efficacy"], thresholds.min_efficacy, True),
@@ -103,6 +113,7 @@ def evaluate(
         ("retention", m["retention"], thresholds.min_retention, True),
         ("locality", m["locality"], thresholds.min_locality, True),
         ("knowledge", m["knowledge"], thresholds.min_knowledge, True),
+        ("absence", m["absence"], thresholds.min_absence, True),
         # with the scope gate, prose never reaches the adapter: gate the raw drift more loosely
         ("ppl_drift", m["ppl_drift"], thresholds.max_ppl_drift_raw if scope_on else thresholds.max_ppl_drift, False),
     ]
@@ -118,6 +129,7 @@ def evaluate(
         "wrong": [{"question": qa.question, "answer": a, "expected": qa.values}
                   for qa, a, _ in train + heldout if not is_correct(a, qa.values)][:50],
         "leaks": leaks[:50],
+        "invented": [x for x in invented if x["learned"]][:50],
         "changed": [{"question": item.question, "base": b, "now": g}
                     for item, g, b in zip(bank, gated, base_bank) if g != b][:50],
         "changed_personal": [{"question": q, "base": b, "now": g}

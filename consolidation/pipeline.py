@@ -22,6 +22,7 @@ from typing import Callable
 
 from config import Settings
 from config.atomic import atomic_write_json
+from consolidation.absence import absent_questions
 from consolidation.erase import erase_values
 from consolidation.bank import cached_answers, cached_value, distill_prompts, locality_bank, reference_text
 from consolidation.gate import evaluate
@@ -134,6 +135,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
     carried = [f for s in shards if not s.changed for f in s.facts]
     carried = random.Random(c.seed).sample(carried, min(len(carried), CARRIED_SAMPLE))
     unlearn_groups = synthesize(unlearn, c.examples_per_fact)
+    said = ([f.attribute for f in facts], [f.value for f in facts])  # absence questions avoid all of it
     seconds["synthesis"] = time.perf_counter() - t0
 
     # base answers (cached per model): anchors for training, the bank for the gate
@@ -171,6 +173,8 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
             fmt = format_for_model(settings.model.prompt_format, info.gguf_path)
         shard_groups = groups[shard.id]
         examples = [Example(qa.question, qa.answer) for g in shard_groups for qa in g.train]
+        examples += [Example(qa.question, qa.answer)
+                     for qa in absent_questions(shard_groups, *said, "train", c.absence_per_fact)]
         must = [True] * len(examples)
         examples += [Example(p, a, c.anchor_weight) for p, a in zip(anchors, anchor_answers) if a.strip()]
         must += [False] * (len(examples) - len(must))
@@ -223,6 +227,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
                     bank, base_bank, c.gate, ppl_drift=max(drifts, key=abs) if drifts else None, scope_on=c.scope_gate,
                     personal=(unseen, cached_answers(settings.cache, key, unseen, _base_answer(engine),
                                                       lambda i, n: progress("base answers (personal, once)", i, n))),
+                    absent=(absent_questions(gate_groups, *said, "heldout", 1) if c.absence_per_fact else [], said[1]),
                     progress=lambda stage, i, n: progress(f"gate: {stage}", i, n))
     seconds["gate"] = time.perf_counter() - t0
     train_stats = {"train_steps": sum(t["steps"] for t in trained), "train_tokens": sum(t["tokens"] for t in trained),

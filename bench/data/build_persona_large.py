@@ -1,9 +1,11 @@
-"""Build bench/data/persona_large.json: 160 distinct user facts for the scaling benchmark.
+"""Build bench/data/persona_large.json: 500 distinct user facts for the scaling benchmark.
 
 The first 40 are bench/data/persona.json; 120 more are generated here with distinct attributes
 (relatives' and pets' names, favourites, relatives' home cities and employers, places,
 nicknames) and made-up values the base model cannot guess (seeded pseudo-words, so the file is
-reproducible). Run: python bench/data/build_persona_large.py
+reproducible). Facts 161-500 follow the same recipe with more people, pets, favourites and
+belongings; the first 160 are unchanged, so results measured on them stay comparable.
+Run: python bench/data/build_persona_large.py
 """
 
 from __future__ import annotations
@@ -50,19 +52,54 @@ def pseudo_words(n: int, seed: int = 7) -> list[str]:
     return out
 
 
+# facts 161-500
+NAMES_2 = ["piano teacher", "swim coach", "yoga teacher", "optician", "postman", "florist", "baker", "butcher",
+           "gardener", "chiropractor", "physiotherapist", "nanny", "financial advisor", "travel agent",
+           "estate agent", "personal trainer", "hairdresser", "locksmith", "electrician", "carpenter", "landlady",
+           "donkey", "goat", "pig", "cow", "chicken", "gecko", "iguana", "hedgehog", "guinea pig", "turtle",
+           "budgie", "car", "bike", "motorbike", "kayak", "sailboat", "robot vacuum", "sourdough starter", "cactus"]
+FAVORITES_2 = ["sandwich", "pizza topping", "ice cream flavor", "cereal", "soda", "wine", "beer", "coffee drink",
+               "smoothie", "salad", "pasta", "noodle dish", "curry", "breakfast", "holiday", "month", "weekday",
+               "number", "letter", "font", "shoe brand", "perfume", "shampoo", "candle scent", "constellation",
+               "dinosaur", "insect", "fish", "reptile", "herb", "mushroom", "berry", "tv show", "sitcom", "anime",
+               "musical", "ballet", "play", "novel", "short story", "newspaper", "radio station",
+               "youtube channel", "blog", "chess opening", "card game", "puzzle", "sports team", "athlete",
+               "martial art", "yoga pose", "swimming stroke", "car brand", "airline", "hotel", "beach",
+               "park", "bridge", "lake", "castle"]
+PEOPLE_2 = ["niece", "nephew", "grandfather", "stepmother", "stepfather", "godmother", "godfather",
+            "mother-in-law", "father-in-law", "sister-in-law", "brother-in-law", "daughter-in-law", "son-in-law",
+            "half-brother", "half-sister", "great-aunt", "great-uncle", "second cousin", "childhood friend",
+            "college roommate", "pen pal", "old teacher", "former boss", "business partner", "flatmate",
+            "lab partner", "tennis partner", "running buddy", "study buddy", "bandmate", "teammate",
+            "ex-girlfriend", "ex-boyfriend", "oldest friend", "youngest cousin", "twin", "grandniece",
+            "grandnephew", "stepson", "stepdaughter"]
+PLACES_2 = ["passport", "spare key", "wedding ring", "telescope", "camping gear", "winter tyres", "old diaries",
+            "record collection", "sewing machine", "canoe", "tent", "ski boots", "birth certificate",
+            "grandfather's watch", "photo albums", "paddleboard", "drum kit", "easel", "kiln", "beehives",
+            "vegetable garden", "greenhouse", "caravan", "bicycle trailer", "toolbox", "fishing rod",
+            "wine cellar", "piano", "safe", "server", "darkroom", "pottery wheel", "loom", "boat trailer",
+            "snowboard", "kayak paddles", "hiking boots", "sleeping bag", "emergency kit", "backup drive"]
+
+
 def generated() -> list[dict]:
     attrs = ([f"{x}'s name" for x in NAMES] + [f"favorite {x}" for x in FAVORITES]
              + [f"{x}'s home city" for x in PEOPLE] + [f"{x}'s employer" for x in EMPLOYED]
              + [f"{x} location" for x in PLACES] + GENERIC)
-    values = pseudo_words(len(attrs))
-    return [{"attribute": a, "value": v} for a, v in zip(attrs, values)]
+    more = ([f"{x}'s name" for x in NAMES_2] + [f"favorite {x}" for x in FAVORITES_2]
+            + [f"{x}'s home city" for x in PEOPLE_2] + [f"{x}'s employer" for x in PEOPLE_2]
+            + [f"{x}'s nickname" for x in PEOPLE_2] + [f"{x}'s street" for x in PEOPLE_2]
+            + [f"{x}'s favorite food" for x in PEOPLE_2] + [f"{x} location" for x in PLACES_2])
+    rng = random.Random(11)
+    rng.shuffle(more)  # rounds mix kinds, as a user's months do
+    values = pseudo_words(len(attrs) + len(more))  # the same first 120 as before
+    return [{"attribute": a, "value": v} for a, v in zip(attrs + more, values)]
 
 
 def main() -> None:
     base = json.loads((HERE / "persona.json").read_text())
     facts = base + generated()
     attrs = [f["attribute"] for f in facts]
-    assert len(set(attrs)) == len(attrs) == 160, "attributes must be distinct"
+    assert len(set(attrs)) == len(attrs) == 500, "attributes must be distinct"
     out = HERE / "persona_large.json"
     out.write_text("[\n" + ",\n".join("  " + json.dumps(f, ensure_ascii=False) for f in facts) + "\n]\n")
     print(f"wrote {out} ({len(facts)} facts)")

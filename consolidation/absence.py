@@ -1,0 +1,93 @@
+"""Absence: questions about things the user never said, near the things they did.
+
+An adapter trained only on what the user said learns to answer every personal question with
+something it knows ("What's my horse called?" → the dog's name). So each fact brings "never said"
+questions about its neighbours (other relatives, other pets, other favourites), trained to
+answer ABSENT_ANSWER, and the publish gate asks others and checks that no learned value comes out.
+
+Neighbours are relations and favourites, never the user's own fixed attributes: "Where was I
+born?" next to a learned home town invites a fair guess, "Where does my uncle live?" does not.
+Training and gate questions never meet: each family alternates its members between the two
+(even places train, odd places are asked by the gate), and the gate's wording comes from the
+held-out bank written by other people.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from typing import Sequence
+
+from consolidation.synthesize import QA, FactQuestions, heldout_bank, normalise
+from memory.shapes import SHAPES, fill, normal_attribute, same_relation, shape_of
+
+ABSENT_ANSWER = "You haven't told me that."
+
+PEOPLE = ("sister", "brother", "mother", "father", "wife", "husband", "son", "daughter", "grandmother",
+          "grandfather", "aunt", "uncle", "cousin", "best friend", "boss", "neighbour", "roommate", "niece",
+          "nephew", "girlfriend", "boyfriend", "coworker")
+PETS = ("dog", "cat", "horse", "parrot", "rabbit", "hamster", "goldfish", "tortoise", "snake", "guinea pig",
+        "lizard", "ferret")
+FAVOURITES = ("color", "food", "movie", "book", "song", "band", "season", "sport", "animal", "drink", "dessert",
+              "board game")
+
+# the user's own attribute → the relation shape its neighbours are asked in
+_NEAR = {"name": "{x}'s name", "age": "{x}'s age", "home city": "{x}'s home city", "hometown": "{x}'s home city",
+         "birthplace": "{x}'s home city", "employer": "{x}'s employer", "workplace": "{x}'s employer",
+         "job title": "{x}'s job title", "pet": "{x}'s name"}
+_RELATION_SHAPES = {"{x}'s name", "{x}'s home city", "{x}'s employer", "{x}'s job title", "{x}'s age"}
+_SHAPES = {s.key: s for s in SHAPES}
+
+
+def _family(shape_key: str, x: str | None, attribute: str) -> tuple[str, tuple[str, ...]]:
+    """The shape neighbours are asked in, and who or what they are."""
+    if shape_key in _RELATION_SHAPES and x:
+        return shape_key, PETS if any(same_relation(x, p) for p in PETS) else PEOPLE
+    if attribute == "pet":
+        return "{x}'s name", PETS
+    if shape_key in _NEAR:
+        return _NEAR[shape_key], PEOPLE
+    return "favorite {x}", FAVOURITES
+
+
+def _learned(attributes: Sequence[str], values: Sequence[str]) -> list[tuple[str, str]]:
+    """(shape key, part) of every learned attribute, and every value as a possible part ("I have a horse")."""
+    out = []
+    for a in attributes:
+        shape, parts = shape_of(a)
+        out.append((shape.key, parts.get("x", "")))
+    return out + [("*", normalise(v)) for v in values]
+
+
+def _is_learned(shape_key: str, x: str, learned: list[tuple[str, str]]) -> bool:
+    for key, part in learned:
+        if key == "*" and part == normalise(x):
+            return True
+        if key == shape_key and part and same_relation(part, x):
+            return True
+    return False
+
+
+def absent_questions(groups: Sequence[FactQuestions], attributes: Sequence[str], values: Sequence[str],
+                     split: str, per_group: int) -> list[QA]:
+    """`per_group` "never said" questions near each group, none about a learned attribute.
+
+    `attributes`, `values`: everything the user's memory holds (not only `groups`), so no
+    question asks about something said in another shard. `split`: "train" (template wording,
+    even family members) or "heldout" (the held-out bank's wording, odd members)."""
+    learned = _learned(attributes, values)
+    out, seen = [], set()
+    for g in groups:
+        shape, parts = shape_of(g.attribute)
+        key, family = _family(shape.key, parts.get("x"), normal_attribute(g.attribute))
+        members = [m for i, m in enumerate(family) if i % 2 == (0 if split == "train" else 1)]
+        members = [m for m in members if not _is_learned(key, m, learned)]
+        wording = _SHAPES[key].questions if split == "train" else heldout_bank()[key]
+        wording = [q for q in wording if "{v}" not in q]
+        rng = random.Random(zlib.crc32(g.attribute.encode()))  # the same questions for a fact every round
+        for m in rng.sample(members, min(per_group, len(members))):
+            question = fill(rng.choice(wording), key.replace("{x}", m), "", {"x": m})
+            if question not in seen:
+                seen.add(question)
+                out.append(QA(question, ABSENT_ANSWER, [], g.fact_ids, split))
+    return out

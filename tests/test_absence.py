@@ -1,0 +1,84 @@
+"""'Never said' questions: near each fact, never about anything learned, and gated."""
+
+from types import SimpleNamespace as F
+
+from config.settings import GateSettings
+from consolidation.absence import ABSENT_ANSWER, PEOPLE, PETS, absent_questions
+from consolidation.gate import evaluate
+from consolidation.synthesize import synthesize
+
+FACTS = [F(id="f1", attribute="dog's name", value="Pepper", text="My dog's name is Pepper."),
+         F(id="f2", attribute="sister's name", value="Astrid", text="My sister's name is Astrid."),
+         F(id="f3", attribute="pet", value="horse", text="I have a horse."),
+         F(id="f4", attribute="home city", value="Oslo", text="I live in Oslo."),
+         F(id="f5", attribute="allergy", value="peanuts", text="I am allergic to peanuts.")]
+
+
+def _ask(split, per_group=12, facts=FACTS):
+    return absent_questions(synthesize(facts), [f.attribute for f in facts], [f.value for f in facts], split, per_group)
+
+
+def _about(question, family):
+    return {m for m in family if f" {m} " in f" {question.lower().replace(chr(39) + 's', ' ')} "}
+
+
+def test_never_asks_about_anything_learned():
+    for split in ("train", "heldout"):
+        qas = _ask(split)
+        assert qas and all(qa.answer == ABSENT_ANSWER and qa.values == [] for qa in qas)
+        for qa in qas:
+            about = _about(qa.question, PEOPLE + PETS)
+            named = "name" in qa.question or "called" in qa.question
+            assert not (named and about & {"sister", "dog"}), qa.question  # said: the sister's and the dog's names
+            assert "horse" not in about, qa.question  # said: "I have a horse"
+            assert "puppy" not in qa.question  # a puppy may be the dog
+
+
+def test_neighbours_follow_the_fact():
+    qas = {qa.fact_ids[0]: [] for qa in _ask("train")}
+    for qa in _ask("train"):
+        qas[qa.fact_ids[0]].append(qa.question)
+    assert all(_about(q, PETS) for q in qas["f1"])  # other pets near the dog
+    assert all(_about(q, PEOPLE) for q in qas["f2"])  # other people near the sister
+    assert all("live" in q.lower() or "home" in q.lower() for q in qas["f4"])  # where others live
+    assert all("favorite" in q.lower() or "best" in q.lower() or "most" in q.lower() for q in qas["f5"])
+
+
+def test_training_and_gate_questions_never_meet():
+    train, heldout = _ask("train"), _ask("heldout")
+    assert not {qa.question for qa in train} & {qa.question for qa in heldout}
+    people_pets = PEOPLE + PETS
+    trained_about = set().union(*(_about(qa.question, people_pets) for qa in train))
+    asked_about = set().union(*(_about(qa.question, people_pets) for qa in heldout))
+    assert trained_about and asked_about and not trained_about & asked_about
+
+
+def test_the_same_questions_every_round():
+    assert [qa.question for qa in _ask("train", 2)] == [qa.question for qa in _ask("train", 2)]
+    assert len([qa for qa in _ask("train", 2) if qa.fact_ids == ["f1"]]) == 2
+
+
+class Engine:
+    """Dog questions → Pepper; other questions → `other`."""
+
+    def __init__(self, other):
+        self.other, self.last_routed = other, True
+
+    def set_adapters(self, paths, scope=None, **kw):
+        pass
+
+    def answer(self, q):
+        return "Your dog's name is Pepper." if "dog" in q or "Pepper" in q else self.other
+
+
+def test_gate_fails_an_adapter_that_answers_never_said_questions_with_learned_values():
+    groups = synthesize(FACTS[:1])
+    absent = (_ask("heldout", 1, FACTS[:1]), ["Pepper"])
+    assert absent[0]
+    inventing = evaluate(Engine("Pepper!"), ["a.gguf"], None, groups, set(), [], [], [], GateSettings(), absent=absent)
+    assert inventing.metrics["absence"] == 0.0
+    assert any(f.startswith("absence 0.000") for f in inventing.failures)
+    assert inventing.details["invented"][0]["learned"] == ["Pepper"]
+    honest = evaluate(Engine(ABSENT_ANSWER), ["a.gguf"], None, groups, set(), [], [], [], GateSettings(), absent=absent)
+    assert honest.metrics["absence"] == 1.0 and honest.metrics["absence_declined"] == 1.0, honest.failures
+    assert honest.passed, honest.failures
