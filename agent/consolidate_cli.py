@@ -47,7 +47,7 @@ def consolidate(
 
 def _print_metrics(metrics: dict) -> None:
     table = Table(title="gate", show_header=False)
-    for k in ("efficacy", "recall", "retention", "locality", "locality_raw", "knowledge", "knowledge_raw",
+    for k in ("efficacy", "recall", "retention", "locality", "locality_raw", "knowledge", "knowledge_raw", "absence",
               "ppl_drift", "unlearn_leaks", "scope_recall", "scope_false_positive"):
         v = metrics.get(k)
         table.add_row(k, "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v))

@@ -61,7 +61,8 @@ def run_demo(settings: Settings, console: Console) -> None:
     m = report.metrics
     console.print(f"Consolidation: [bold]{report.reason}[/] in {report.seconds.get('total', 0):.0f} s — held-out "
                   f"recall {m.get('recall', 0):.2f}, locality {m.get('locality', 0):.2f} "
-                  f"(raw adapter {m.get('locality_raw', 0):.2f}), knowledge {m.get('knowledge', 0):.2f}")
+                  f"(raw adapter {m.get('locality_raw', 0):.2f}), knowledge {m.get('knowledge', 0):.2f}, "
+                  f"absence {m.get('absence') or 0:.2f}")
     table = Table(title="Paraphrased questions, retrieval off (answers from the weights)")
     for col in ("question", "before", "after", "expected"):
         table.add_column(col)

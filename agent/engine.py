@@ -37,10 +37,17 @@ class ActiveAdapter:
     scale: float
     n_tensors: int
     loaded_ms: float
+    reused: int = 0  # adapters kept loaded from the previous set (a carried shard is the same file)
 
     @property
     def path(self) -> Path:
         return self.paths[0]
+
+
+def _file_key(path: Path) -> tuple:
+    """Which file this is: a hard link shares it, a rewrite (temp file + os.replace) does not."""
+    st = path.stat()
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 class Engine:
@@ -79,6 +86,7 @@ class Engine:
         self._lock = FairRLock()  # queued answers in arrival order
         self._adapter: ActiveAdapter | None = None
         self._ptrs: list = []  # the loaded adapters, one per shard
+        self._keys: list = []  # the file each was loaded from (_file_key)
         self._applied = None  # what llama.cpp applies now: one of _ptrs, or None (scope gate)
         self._scope = None
         self.last_routed = False  # did the last answer use the adapter?
@@ -120,22 +128,28 @@ class Engine:
         if len(paths) > 1 and scope is None:
             raise ValueError("several adapters need a scope to choose between them")
         headers = [self._validate(p) for p in paths]
+        keys = [_file_key(p) for p in paths]
         t0 = time.perf_counter()
         with self._lock:
-            ptrs = []
-            for path in paths:
-                ptr = llama_cpp.llama_adapter_lora_init(self.llm._model.model, str(path).encode())
-                if not ptr:
-                    for loaded in ptrs:
-                        llama_cpp.llama_adapter_lora_free(loaded)
-                    raise UserError(f"llama.cpp could not load adapter {path}")
+            loaded = dict(zip(self._keys, self._ptrs))  # a carried shard is the same file: keep it loaded
+            ptrs, fresh = [], []
+            for path, key in zip(paths, keys):
+                ptr = loaded.get(key)
+                if ptr is None:
+                    ptr = llama_cpp.llama_adapter_lora_init(self.llm._model.model, str(path).encode())
+                    if not ptr:
+                        for new in fresh:
+                            llama_cpp.llama_adapter_lora_free(new)
+                        raise UserError(f"llama.cpp could not load adapter {path}")
+                    fresh.append(ptr)
                 ptrs.append(ptr)
             self._apply(None)
-            self._free_adapters()
-            self._ptrs, self._scope = ptrs, scope
+            self._free_adapters(keep=ptrs)
+            self._ptrs, self._keys, self._scope = ptrs, keys, scope
             self._adapter = ActiveAdapter(
                 paths=tuple(paths), version=version or (headers[0].version if headers else None), scale=scale,
                 n_tensors=sum(h.n_tensors for h in headers), loaded_ms=(time.perf_counter() - t0) * 1000,
+                reused=len(ptrs) - len(fresh),
             ) if paths else None
         return self._adapter
 
@@ -190,10 +204,10 @@ class Engine:
     def scope(self):
         return self._scope
 
-    def _free_adapters(self) -> None:
-        for ptr in self._ptrs:
+    def _free_adapters(self, keep: Sequence = ()) -> None:
+        for ptr in set(self._ptrs) - set(keep):
             self._llama_cpp.llama_adapter_lora_free(ptr)
-        self._ptrs = []
+        self._ptrs, self._keys = [], []
 
     def _clear_cache(self) -> None:
         """Forget all cached tokens (prefix reuse included); cell data need not be zeroed."""

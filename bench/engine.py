@@ -1,9 +1,13 @@
-"""Engine benchmark: decode speed with/without an adapter, swap latency, first-token latency.
+"""Engine benchmark: decode speed with/without an adapter, swap latency, first-token latency,
+and memory shards at scale.
 
-    python bench/engine.py [--tokens 128] [--swaps 30] [--rank 16]
+    python bench/engine.py [--tokens 128] [--swaps 30] [--rank 16] [--facts 500]
 
-Uses a random LoRA of the given rank on every linear layer (same cost as a trained one).
-Prints a table and writes bench/results/engine.json.
+Uses random LoRAs of the given rank on every linear layer (same cost as trained ones). Shards:
+one adapter per `consolidation.shard_size` facts of bench/data/persona_large.json, all loaded
+(the RSS they add), and the combined scope gate over those facts' trained questions with the
+real MiniLM: milliseconds to choose a shard for each held-out question, and how often the
+chosen shard is the one holding the fact. Prints a table and writes bench/results/engine.json.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -30,10 +35,10 @@ PROMPT = "Write a long story about a lighthouse keeper and the sea."
 LINEAR = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
 
 
-def random_adapter(engine: Engine, rank: int, path: Path) -> Path:
+def random_adapter(engine: Engine, rank: int, path: Path, seed: int = 0) -> Path:
     import gguf
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     w = gguf.GGUFWriter(str(path), arch=engine.architecture)
     w.add_string("general.type", "adapter")
     w.add_string("adapter.type", "lora")
@@ -46,6 +51,53 @@ def random_adapter(engine: Engine, rank: int, path: Path) -> Path:
             w.add_tensor(name + ".lora_b", (rng.standard_normal((n_out, rank)) * 0.01).astype(np.float32))
     w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
     return path
+
+
+def rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def shards(engine: Engine, settings, rank: int, n_facts: int, tmp: Path) -> dict:
+    """All shards of `n_facts` facts loaded: added RSS, time to choose a shard, choice accuracy."""
+    from consolidation.live import embedder_for
+    from consolidation.scope import Scope
+    from consolidation.synthesize import synthesize
+
+    data = json.loads((Path(__file__).parent / "data" / "persona_large.json").read_text())[:n_facts]
+    facts = [SimpleNamespace(id=f"f{i:03d}", attribute=d["attribute"], value=d["value"],
+                             text=f"My {d['attribute']} is {d['value']}.") for i, d in enumerate(data)]
+    size = settings.consolidation.shard_size
+    chunks = [facts[i:i + size] for i in range(0, len(facts), size)]
+    embedder = embedder_for(settings)
+    scopes, owner_of = [], {}
+    for k, chunk in enumerate(chunks):
+        groups = synthesize(chunk, settings.consolidation.examples_per_fact)
+        scopes.append(Scope.build([qa.question for g in groups for qa in g.train_unique]
+                                  + [g.statement for g in groups], embedder, settings.consolidation.scope_threshold))
+        owner_of.update({f.id: k for f in chunk})
+    scope = Scope.combine(scopes)
+    paths = [random_adapter(engine, rank, tmp / f"s{k:03d}.gguf", seed=k) for k in range(len(chunks))]
+    engine.set_adapter(None)
+    before = rss_mb()
+    t0 = time.perf_counter()
+    engine.set_adapters(paths, scope=scope)
+    load_ms = (time.perf_counter() - t0) * 1000
+    added = rss_mb() - before
+    heldout = [qa for g in synthesize(facts, 1) for qa in g.heldout]
+    heldout = heldout[:: max(1, len(heldout) // 300)]  # about 300 questions, every fact's kind
+    pick_ms, right = [], 0
+    for qa in heldout:
+        t0 = time.perf_counter()
+        shard = scope.pick(qa.question)
+        pick_ms.append((time.perf_counter() - t0) * 1000)
+        right += shard == owner_of[qa.fact_ids[0]]
+    engine.set_adapter(None)
+    return {"facts": n_facts, "shards": len(chunks), "shard_size": size, "scope_keys": len(scope.keys),
+            "rss_added_mb": added, "load_all_ms": load_ms, "pick_ms_median": statistics.median(pick_ms),
+            "pick_ms_p90": sorted(pick_ms)[int(0.9 * len(pick_ms))], "questions": len(heldout),
+            "right_shard": right / len(heldout)}
 
 
 def decode(engine: Engine, n_tokens: int, repeats: int = 3) -> dict:
@@ -71,6 +123,7 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=128)
     ap.add_argument("--swaps", type=int, default=30)
     ap.add_argument("--rank", type=int, default=16)
+    ap.add_argument("--facts", type=int, default=500, help="memory shards: facts of persona_large.json")
     args = ap.parse_args()
 
     import llama_cpp
@@ -95,6 +148,7 @@ def main() -> None:
             engine.set_adapter(None)
             removals.append((time.perf_counter() - t0) * 1000)
             engine.set_adapter(adapter)
+        sharded = shards(engine, settings, args.rank, args.facts, Path(tmp))
         engine.close()
 
         rebuilds = []
@@ -118,6 +172,7 @@ def main() -> None:
         "remove_ms_median": statistics.median(removals),
         "rebuild_llama_ms_median": statistics.median(rebuilds),
         "n_swaps": len(swaps),
+        "shards": sharded,
     }
     print(f"model {model.name}, LoRA rank {args.rank} on all linear layers, {result['machine']}")
     print(f"  decode tok/s       base {base['decode_tok_s']:7.1f}   with adapter {with_adapter['decode_tok_s']:7.1f}"
@@ -126,6 +181,10 @@ def main() -> None:
     print(f"  swap ms (median of {len(swaps)})  {result['swap_ms_median']:.2f}  (p90 {result['swap_ms_p90']:.2f});"
           f" remove {result['remove_ms_median']:.2f}")
     print(f"  rebuild Llama with lora_path: {result['rebuild_llama_ms_median']:.0f} ms")
+    print(f"  {sharded['facts']} facts in {sharded['shards']} shards of {sharded['shard_size']}: all loaded add "
+          f"{sharded['rss_added_mb']:.0f} MB RSS ({sharded['load_all_ms']:.0f} ms); choosing a shard "
+          f"{sharded['pick_ms_median']:.1f} ms median (p90 {sharded['pick_ms_p90']:.1f}) over {sharded['scope_keys']} "
+          f"keys; right shard for {sharded['right_shard']:.1%} of {sharded['questions']} held-out questions")
     out = Path(__file__).parent / "results" / "engine.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

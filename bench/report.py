@@ -163,8 +163,8 @@ def data_section(r: dict, rel: str, png: bool) -> list[str]:
 
 def scaling_section(r: dict, rel: str, png: bool) -> list[str]:
     rows = [[str(x["round"]), str(x["facts"]), pct(x["recall"]), pct(x["retention"]), pct(x["locality"]),
-             pct(x["locality_raw"]), str(x["train_steps"]), f"{x['wall_s'] / 60:.1f}", gate_cell(x)]
-            for x in r["rounds"]]
+             pct(x["locality_raw"]), pct(x.get("absence")), str(x["train_steps"]), f"{x['wall_s'] / 60:.1f}",
+             gate_cell(x)] for x in r["rounds"]]
     partial = ""
     if r.get("complete") is False:
         partial = (f" **Partial run: {len(r['rounds'])} of the planned rounds "
@@ -176,8 +176,8 @@ def scaling_section(r: dict, rel: str, png: bool) -> list[str]:
              + "; retention is "
              f"measured on the facts of earlier rounds; locality on {bank_n(r['rounds'])} unrelated bank prompts."
              + partial, "",
-             *table(["round", "facts", "held-out recall", "retention", "locality", "locality (raw)", "steps",
-                     "wall (min)", "gate passed"], rows), ""]
+             *table(["round", "facts", "held-out recall", "retention", "locality", "locality (raw)", "absence",
+                     "steps", "wall (min)", "gate passed"], rows), ""]
     if png:
         lines += [f"![scaling]({rel}/{r['_file'].replace('.json', '.png')})", ""]
     return lines + [provenance(r), ""]

@@ -10,6 +10,7 @@ reported both for the raw adapter (applied to everything) and as deployed throug
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -37,12 +38,13 @@ def evaluate(
     unlearn: Sequence[FactQuestions], bank: Sequence[BankItem], base_bank: Sequence[str],
     thresholds: GateSettings, ppl_drift: float | None = None, scope_on: bool = True,
     personal: tuple[Sequence[str], Sequence[str]] = ((), ()),
-    absent: tuple[Sequence[QA], Sequence[str]] = ((), ()),
+    absent: tuple[Sequence[QA], Sequence[str]] = ((), ()), raw_sample: int = 40,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> GateResult:
     """Run every check on the shard `adapters` (chosen per question by `scope`) with `engine` and
-    compare against `thresholds`. `absent`: "never said" questions and every learned value,
-    none of which their answers may state."""
+    compare against `thresholds`. `absent`: "never said" questions and every learned value, none
+    of which their answers may state. `raw_sample`: bank and personal questions (each) that the raw
+    adapters answer for the raw figures, which are reported, not gated."""
     progress = progress or (lambda *a: None)
     engine.set_adapters(adapters, scope=scope)
 
@@ -64,18 +66,21 @@ def evaluate(
     invented = [{"question": qa.question, "answer": a, "learned": [v for v in learned_values if mentions(a, v)]}
                 for qa, a, _ in ask_all(absent_qas, "never-said questions")]
 
-    # locality: the raw adapters answer everything (each question its nearest shard); the scope gate
-    # then decides per question (a routed-out question is answered by the base model alone, i.e. the base answer)
-    engine.set_adapters(adapters, scope=scope.everywhere() if scope else None)
-
+    # locality as deployed: a question the scope routes in is answered by its shard's adapter, any
+    # other by the base model alone, i.e. the base answer. The raw figures (adapters applied to
+    # everything, each question its nearest shard) come from a seeded sample of `raw_sample` questions.
     def raw_and_gated(questions: Sequence[str], base: Sequence[str], label: str):
-        raw = []
-        for i, q in enumerate(questions):
-            raw.append(engine.answer(q))
-            progress(label, i + 1, len(questions))
         routed = [bool(scope.match(q)) for q in questions] if scope else [True] * len(questions)
-        return raw, [r if use else b for r, b, use in zip(raw, base, routed)], routed
+        sample = sorted(random.Random(0).sample(range(len(questions)), min(raw_sample, len(questions))))
+        ask = sorted(set(sample) | {i for i, use in enumerate(routed) if use})
+        answers = {}
+        for n, i in enumerate(ask):
+            answers[i] = engine.answer(questions[i])
+            progress(label, n + 1, len(ask))
+        gated = [answers[i] if use else b for i, (b, use) in enumerate(zip(base, routed))]
+        return {i: answers[i] for i in sample}, gated, routed
 
+    engine.set_adapters(adapters, scope=scope.everywhere() if scope else None)
     raw, gated, routed = raw_and_gated([b.question for b in bank], base_bank, "unrelated bank")
     p_questions, p_base = personal
     p_raw, p_gated, p_routed = raw_and_gated(p_questions, p_base, "personal near-misses")
@@ -87,11 +92,11 @@ def evaluate(
         "recall": _rate([is_correct(a, qa.values) for qa, a, _ in heldout]),
         "retention": _rate([is_correct(a, qa.values) for qa, a, _ in retained]),
         "locality": _rate([g == b for g, b in zip(gated, base_bank)]),
-        "locality_raw": _rate([r == b for r, b in zip(raw, base_bank)]),
+        "locality_raw": _rate([a == base_bank[i] for i, a in raw.items()]),
         "knowledge": _rate([bank_correct(gated[i], bank[i]) for i in known]),
-        "knowledge_raw": _rate([bank_correct(raw[i], bank[i]) for i in known]),
+        "knowledge_raw": _rate([bank_correct(raw[i], bank[i]) for i in known if i in raw]),
         "locality_personal": _rate([g == b for g, b in zip(p_gated, p_base)]),
-        "locality_personal_raw": _rate([r == b for r, b in zip(p_raw, p_base)]),
+        "locality_personal_raw": _rate([a == p_base[i] for i, a in p_raw.items()]),
         "absence": _rate([not x["learned"] for x in invented]),
         "absence_declined": _rate([mentions(x["answer"], ABSENT_ANSWER) for x in invented]),
         "ppl_drift": ppl_drift,
@@ -105,6 +110,7 @@ def evaluate(
         "n_bank": len(bank),
         "n_known": len(known),
         "n_personal": len(p_questions),
+        "n_raw": len(raw) + len(p_raw),
         "n_absent": len(invented),
     }
     checks = [

@@ -23,6 +23,13 @@ def fits(version: AdapterVersion, base_sha256: str) -> bool:
     return version.manifest.get("base_model", {}).get("sha256", base_sha256) == base_sha256
 
 
+def shard_scope(settings: Settings, directory):
+    """The scope gate saved beside a shard's adapter (None when there is none)."""
+    from consolidation.scope import Scope
+
+    return Scope.load(directory, embedder_for(settings), settings.consolidation.scope_threshold)
+
+
 def apply_version(engine, settings: Settings, version: AdapterVersion | None):
     """Make `version` (None: no adapter) live in `engine`: every shard's adapter loaded, and the
     scope gate of all shards choosing one per question (with one shard, the scope gate only if
@@ -35,7 +42,7 @@ def apply_version(engine, settings: Settings, version: AdapterVersion | None):
     if settings.consolidation.scope_gate or len(shards) > 1:
         from consolidation.scope import Scope
 
-        scopes = [Scope.load(s.path, embedder_for(settings), settings.consolidation.scope_threshold) for s in shards]
+        scopes = [shard_scope(settings, s.path) for s in shards]
         scope = Scope.combine(scopes) if all(s is not None for s in scopes) else None
     return engine.set_adapters([s.gguf for s in shards], version=version.name, scope=scope)
 

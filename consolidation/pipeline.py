@@ -26,7 +26,7 @@ from consolidation.absence import absent_questions
 from consolidation.erase import erase_values
 from consolidation.bank import cached_answers, cached_value, distill_prompts, locality_bank, reference_text
 from consolidation.gate import evaluate
-from consolidation.live import apply_version, embedder_for, fits
+from consolidation.live import apply_version, embedder_for, fits, shard_scope
 from consolidation.registry import AdapterVersion, Registry
 from consolidation.scope import is_personal
 from consolidation.shards import plan_shards
@@ -161,7 +161,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
         t0 = time.perf_counter()
         if not shard.changed:
             directory = registry.carry(staging, before[shard.id])
-            scopes.append(_scope(settings, directory))
+            scopes.append(shard_scope(settings, directory) if c.scope_gate else None)
             seconds["export"] += time.perf_counter() - t0
             continue
         from consolidation.base_model import load_base_model
@@ -247,15 +247,6 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
         "scope": {"threshold": c.scope_threshold, "keys": len(scope.keys)} if scope else None,
     }
     return Candidate(staging, version, adapters, scope, gate, metrics, seconds, manifest)
-
-
-def _scope(settings: Settings, directory: Path):
-    """The scope gate saved beside a shard's adapter (None without the scope gate)."""
-    if not settings.consolidation.scope_gate:
-        return None
-    from consolidation.scope import Scope
-
-    return Scope.load(directory, embedder_for(settings), settings.consolidation.scope_threshold)
 
 
 def _base_answer(engine):

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from config import UserError
@@ -29,7 +30,6 @@ from config.atomic import atomic_write_text, fsync_dir
 from config.models import file_sha256
 
 _VERSION = re.compile(r"^v(\d{4,})$")
-
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,9 @@ class AdapterVersion:
     name: str
     path: Path
 
-    @property
+    @cached_property
     def manifest(self) -> dict:
+        """The manifest as it was when first read (a version is never rewritten, only scrubbed of values)."""
         return json.loads((self.path / "manifest.json").read_text())
 
     @property

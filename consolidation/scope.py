@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -43,6 +44,8 @@ class Scope:
         self.owners = np.zeros(len(self.keys), dtype=np.int32) if owners is None else np.asarray(owners, np.int32)
         self.embedder = embedder
         self.threshold = threshold
+        # routing and the gate's in-scope check embed the same question: once is enough
+        self._embed = lru_cache(maxsize=512)(lambda question: embedder.encode([question])[0])
 
     @classmethod
     def build(cls, keys: Sequence[str], embedder, threshold: float, values: Sequence[str] = ()) -> "Scope":
@@ -52,11 +55,9 @@ class Scope:
     def combine(cls, scopes: Sequence["Scope"]) -> "Scope":
         """One scope over several shards: shard i's keys are owned by i."""
         first = scopes[0]
-        dim = max((s.vectors.shape[1] for s in scopes if s.vectors.ndim == 2 and len(s.keys)), default=1)
-        return cls([k for s in scopes for k in s.keys],
-                   np.concatenate([s.vectors.reshape(len(s.keys), dim) for s in scopes]),
-                   first.embedder, first.threshold, [v for s in scopes for v in s.values],
-                   [i for i, s in enumerate(scopes) for _ in s.keys])
+        vectors = [s.vectors for s in scopes if len(s.keys)] or [np.zeros((0, 1))]
+        return cls([k for s in scopes for k in s.keys], np.concatenate(vectors), first.embedder, first.threshold,
+                   [v for s in scopes for v in s.values], [i for i, s in enumerate(scopes) for _ in s.keys])
 
     def about_user(self, question: str) -> bool:
         """First person, or names a learned value."""
@@ -65,26 +66,26 @@ class Scope:
         q = f" {normalise(question)} "
         return is_personal(question) or any(v in q for v in self._value_keys)
 
+    def _nearest(self, question: str) -> tuple[int, float]:
+        """Index of the key nearest `question`, and its cosine similarity."""
+        sims = self.vectors @ self._embed(question)
+        best = int(np.argmax(sims))
+        return best, float(sims[best])
+
     def score(self, question: str) -> float:
         """Highest cosine similarity between `question` and any scope key."""
-        if not len(self.keys):
-            return 0.0
-        q = self.embedder.encode([question])[0]
-        return float(np.max(self.vectors @ q))
+        return self._nearest(question)[1] if len(self.keys) else 0.0
 
     def pick(self, question: str) -> int | None:
         """The shard whose adapter answers `question`, or None: the base model answers."""
         if not len(self.keys) or not self.about_user(question):
             return None
-        sims = self.vectors @ self.embedder.encode([question])[0]
-        best = int(np.argmax(sims))
-        return int(self.owners[best]) if sims[best] >= self.threshold else None
+        best, sim = self._nearest(question)
+        return int(self.owners[best]) if sim >= self.threshold else None
 
     def nearest(self, question: str) -> int | None:
         """The shard of the nearest key, in scope or not (the gate's "raw adapter" figures)."""
-        if not len(self.keys):
-            return None
-        return int(self.owners[int(np.argmax(self.vectors @ self.embedder.encode([question])[0]))])
+        return int(self.owners[self._nearest(question)[0]]) if len(self.keys) else None
 
     def match(self, question: str) -> bool:
         return self.pick(question) is not None

@@ -111,8 +111,22 @@ def test_several_adapters_are_loaded_and_the_scope_picks_one_per_question(engine
     assert active.paths == (blank, trained_adapter.gguf) and active.n_tensors == 2 * 18 * 7 * 2
     assert "Biscuit" in engine.answer(QUESTIONS[0]) and engine.last_routed  # shard 1: the trained one
     assert engine.answer(QUESTIONS[1]) == base[1] and not engine.last_routed  # no shard: the base model
-    engine.set_adapters([trained_adapter.gguf, blank], scope=scope)  # the dog question's shard is now the blank one
+    assert active.reused == 0
+    swapped = engine.set_adapters([trained_adapter.gguf, blank], scope=scope)  # the dog question's shard: blank
+    assert swapped.reused == 2  # the same files: kept loaded, not read again
     assert engine.answer(QUESTIONS[0]) == base[0] and engine.last_routed
+    import os
+    import shutil
+
+    (tmp_path / "v2").mkdir()
+    os.link(blank, tmp_path / "v2" / "carried.gguf")  # a carried shard of the next version
+    shutil.copy(trained_adapter.gguf, tmp_path / "v2" / "retrained.gguf")  # a new file: loaded
+    published = engine.set_adapters([tmp_path / "v2" / "carried.gguf", tmp_path / "v2" / "retrained.gguf"],
+                                     scope=scope)
+    assert published.reused == 1
+    assert "Biscuit" in engine.answer(QUESTIONS[0]) and engine.last_routed
+    engine.set_adapter(None)
+    assert engine.set_adapters([blank, trained_adapter.gguf], scope=scope).reused == 0  # freed with the base model
     engine.set_adapter(None)
 
 

@@ -73,3 +73,21 @@ def test_retention_counts_only_earlier_facts():
     res = evaluate(ScriptedEngine(), ["a.gguf"], None, groups, {"f1"}, [], [], [], GateSettings())
     assert res.metrics["retention"] == 1.0  # f1 (dog) questions all right
     assert res.metrics["recall"] < 1.0  # f2 (city) is answered wrongly by this engine
+
+
+def test_raw_figures_come_from_a_sample_but_every_routed_question_is_asked():
+    """Only the raw figures are sampled: a bank question the scope routes in is always answered by the
+    adapter, so a changed answer there fails locality whether or not the sample holds it."""
+    groups = _groups()
+    scope = Scope.build([qa.question for qa in groups[0].train_unique], FakeEmbedder(), 0.3, values=["Pepper"])
+    bank = [BankItem(f"k{i}", f"Name a colour number {i}.", (), "open") for i in range(60)]
+    bank.append(BankItem("dog", "What is my dog's name?", (), "near_miss"))  # routed in: the adapter answers
+    engine = ScriptedEngine()
+    asked = []
+    engine_answer = engine.answer
+    engine.answer = lambda q: asked.append(q) or engine_answer(q)
+    res = evaluate(engine, ["a.gguf"], scope, groups, set(), [], bank, ["Blue."] * len(bank), GateSettings(),
+                   raw_sample=5)
+    assert len([q for q in asked if q.startswith("Name a colour")]) == 5  # the raw sample, no more
+    assert res.metrics["locality"] == 60 / 61  # the routed question's answer changed
+    assert res.metrics["n_raw"] == 5
