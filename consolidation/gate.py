@@ -11,6 +11,7 @@ reported both for the raw adapter (applied to everything) and as deployed throug
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -27,6 +28,7 @@ class GateResult:
     passed: bool
     failures: list[str] = field(default_factory=list)
     details: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)  # per check (what a round's gate time is made of)
 
 
 def _rate(flags: Sequence[bool]) -> float | None:
@@ -46,13 +48,15 @@ def evaluate(
     of which their answers may state. `raw_sample`: bank and personal questions (each) that the raw
     adapters answer for the raw figures, which are reported, not gated."""
     progress = progress or (lambda *a: None)
+    seconds: dict[str, float] = {}
     engine.set_adapters(adapters, scope=scope)
 
     def ask_all(qas: Sequence[QA], label: str) -> list[tuple[QA, str, bool]]:
-        out = []
+        t0, out = time.perf_counter(), []
         for i, qa in enumerate(qas):
             out.append((qa, engine.answer(qa.question), engine.last_routed))
             progress(label, i + 1, len(qas))
+        seconds[label] = time.perf_counter() - t0
         return out
 
     train = ask_all([qa for g in groups for qa in g.train_unique], "trained questions")
@@ -70,6 +74,7 @@ def evaluate(
     # other by the base model alone, i.e. the base answer. The raw figures (adapters applied to
     # everything, each question its nearest shard) come from a seeded sample of `raw_sample` questions.
     def raw_and_gated(questions: Sequence[str], base: Sequence[str], label: str):
+        t0 = time.perf_counter()
         routed = [bool(scope.match(q)) for q in questions] if scope else [True] * len(questions)
         sample = sorted(random.Random(0).sample(range(len(questions)), min(raw_sample, len(questions))))
         ask = sorted(set(sample) | {i for i, use in enumerate(routed) if use})
@@ -78,6 +83,7 @@ def evaluate(
             answers[i] = engine.answer(questions[i])
             progress(label, n + 1, len(ask))
         gated = [answers[i] if use else b for i, (b, use) in enumerate(zip(base, routed))]
+        seconds[label] = time.perf_counter() - t0
         return {i: answers[i] for i in sample}, gated, routed
 
     engine.set_adapters(adapters, scope=scope.everywhere() if scope else None)
@@ -141,4 +147,4 @@ def evaluate(
         "changed_personal": [{"question": q, "base": b, "now": g}
                              for q, g, b in zip(p_questions, p_gated, p_base) if g != b][:50],
     }
-    return GateResult(m, not failures, failures, details)
+    return GateResult(m, not failures, failures, details, seconds)

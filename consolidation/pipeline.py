@@ -230,6 +230,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
                     absent=(absent_questions(gate_groups, *said, "heldout", 1) if c.absence_per_fact else [], said[1]),
                     progress=lambda stage, i, n: progress(f"gate: {stage}", i, n))
     seconds["gate"] = time.perf_counter() - t0
+    seconds.update({f"gate: {check}": t for check, t in gate.seconds.items()})
     train_stats = {"train_steps": sum(t["steps"] for t in trained), "train_tokens": sum(t["tokens"] for t in trained),
                    "train_examples": sum(t["examples"] for t in trained),
                    "stopped_early": all(t["stopped_early"] for t in trained),
