@@ -205,7 +205,8 @@ class Engine:
         return self._scope
 
     def _free_adapters(self, keep: Sequence = ()) -> None:
-        for ptr in set(self._ptrs) - set(keep):
+        kept = {id(ptr) for ptr in keep}  # ctypes pointers are not hashable
+        for ptr in {id(ptr): ptr for ptr in self._ptrs if id(ptr) not in kept}.values():
             self._llama_cpp.llama_adapter_lora_free(ptr)
         self._ptrs, self._keys = [], []
 

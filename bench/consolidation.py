@@ -33,8 +33,8 @@ from consolidation.registry import Registry  # noqa: E402
 
 HERE = Path(__file__).parent
 KEYS = ["efficacy", "recall", "retention", "locality", "locality_raw", "locality_personal",
-        "locality_personal_raw", "knowledge", "knowledge_raw", "ppl_drift", "scope_recall",
-        "scope_false_positive", "train_steps", "train_tokens"]
+        "locality_personal_raw", "knowledge", "knowledge_raw", "absence", "absence_declined", "n_absent", "ppl_drift",
+        "scope_recall", "scope_false_positive", "train_steps", "train_tokens"]
 
 
 def persona(n: int):
@@ -92,7 +92,7 @@ def main() -> None:
             print(f"{n:3d} facts, round {r}: " + "  ".join(
                 f"{k}={row[k]:.3f}" if isinstance(row[k], float) else f"{k}={row[k]}"
                 for k in ["recall", "efficacy", "retention", "locality", "locality_raw", "locality_personal",
-                          "knowledge", "ppl_drift", "wall_s"]), flush=True)
+                          "knowledge", "absence", "ppl_drift", "wall_s"]), flush=True)
             if not cand.gate.passed:
                 print("     gate:", "; ".join(cand.gate.failures), flush=True)
     result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d"),

@@ -5,8 +5,11 @@ something it knows ("What's my horse called?" → the dog's name). So each fact 
 questions about its neighbours (other relatives, other pets, other favourites), trained to
 answer ABSENT_ANSWER, and the publish gate asks others and checks that no learned value comes out.
 
-Neighbours are relations and favourites, never the user's own fixed attributes: "Where was I
-born?" next to a learned home town invites a fair guess, "Where does my uncle live?" does not.
+Only facts about a relation or a favourite have neighbours, of the same kind: the dog's name
+brings the ferret's, the sister's city an uncle's, the favourite colour the favourite season.
+The user's own attributes bring none: trained to say "You haven't told me that." to "Where does
+my son work?", the adapter also said it to "Can you remind me where I work?" (end-to-end test,
+held-out recall 0.65 against 0.80 needed), and the subject is all that tells them apart.
 Training and gate questions never meet: each family alternates its members between the two
 (even places train, odd places are asked by the gate), and the gate's wording comes from the
 held-out bank written by other people.
@@ -19,7 +22,7 @@ import zlib
 from typing import Sequence
 
 from consolidation.synthesize import QA, FactQuestions, heldout_bank, normalise
-from memory.shapes import SHAPES, fill, normal_attribute, same_relation, shape_of
+from memory.shapes import SHAPES, fill, same_relation, shape_of
 
 ABSENT_ANSWER = "You haven't told me that."
 
@@ -31,23 +34,17 @@ PETS = ("dog", "cat", "horse", "parrot", "rabbit", "hamster", "goldfish", "torto
 FAVOURITES = ("color", "food", "movie", "book", "song", "band", "season", "sport", "animal", "drink", "dessert",
               "board game")
 
-# the user's own attribute → the relation shape its neighbours are asked in
-_NEAR = {"name": "{x}'s name", "age": "{x}'s age", "home city": "{x}'s home city", "hometown": "{x}'s home city",
-         "birthplace": "{x}'s home city", "employer": "{x}'s employer", "workplace": "{x}'s employer",
-         "job title": "{x}'s job title", "pet": "{x}'s name"}
 _RELATION_SHAPES = {"{x}'s name", "{x}'s home city", "{x}'s employer", "{x}'s job title", "{x}'s age"}
 _SHAPES = {s.key: s for s in SHAPES}
 
 
-def _family(shape_key: str, x: str | None, attribute: str) -> tuple[str, tuple[str, ...]]:
-    """The shape neighbours are asked in, and who or what they are."""
+def _family(shape_key: str, x: str | None) -> tuple[str, tuple[str, ...]] | None:
+    """The shape neighbours are asked in, and who or what they are; None: no neighbours."""
     if shape_key in _RELATION_SHAPES and x:
         return shape_key, PETS if any(same_relation(x, p) for p in PETS) else PEOPLE
-    if attribute == "pet":
-        return "{x}'s name", PETS
-    if shape_key in _NEAR:
-        return _NEAR[shape_key], PEOPLE
-    return "favorite {x}", FAVOURITES
+    if shape_key == "favorite {x}":
+        return shape_key, FAVOURITES
+    return None
 
 
 def _learned(attributes: Sequence[str], values: Sequence[str]) -> list[tuple[str, str]]:
@@ -79,7 +76,10 @@ def absent_questions(groups: Sequence[FactQuestions], attributes: Sequence[str],
     out, seen = [], set()
     for g in groups:
         shape, parts = shape_of(g.attribute)
-        key, family = _family(shape.key, parts.get("x"), normal_attribute(g.attribute))
+        near = _family(shape.key, parts.get("x"))
+        if near is None:
+            continue
+        key, family = near
         members = [m for i, m in enumerate(family) if i % 2 == (0 if split == "train" else 1)]
         members = [m for m in members if not _is_learned(key, m, learned)]
         wording = _SHAPES[key].questions if split == "train" else heldout_bank()[key]

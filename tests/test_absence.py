@@ -11,7 +11,9 @@ FACTS = [F(id="f1", attribute="dog's name", value="Pepper", text="My dog's name 
          F(id="f2", attribute="sister's name", value="Astrid", text="My sister's name is Astrid."),
          F(id="f3", attribute="pet", value="horse", text="I have a horse."),
          F(id="f4", attribute="home city", value="Oslo", text="I live in Oslo."),
-         F(id="f5", attribute="allergy", value="peanuts", text="I am allergic to peanuts.")]
+         F(id="f5", attribute="allergy", value="peanuts", text="I am allergic to peanuts."),
+         F(id="f6", attribute="favorite season", value="autumn", text="My favorite season is autumn."),
+         F(id="f7", attribute="brother's home city", value="Bergen", text="My brother lives in Bergen.")]
 
 
 def _ask(split, per_group=12, facts=FACTS):
@@ -35,13 +37,15 @@ def test_never_asks_about_anything_learned():
 
 
 def test_neighbours_follow_the_fact():
-    qas = {qa.fact_ids[0]: [] for qa in _ask("train")}
+    qas = {}
     for qa in _ask("train"):
-        qas[qa.fact_ids[0]].append(qa.question)
+        qas.setdefault(qa.fact_ids[0], []).append(qa.question)
     assert all(_about(q, PETS) for q in qas["f1"])  # other pets near the dog
     assert all(_about(q, PEOPLE) for q in qas["f2"])  # other people near the sister
-    assert all("live" in q.lower() or "home" in q.lower() for q in qas["f4"])  # where others live
-    assert all("favorite" in q.lower() or "best" in q.lower() or "most" in q.lower() for q in qas["f5"])
+    assert all(_about(q, PEOPLE) and ("live" in q or "home" in q) for q in qas["f7"])  # where others live
+    assert all("favorite" in q or "best" in q or "most" in q for q in qas["f6"]) and qas["f6"]
+    # the user's own attributes bring none: "Where does my son live?" taught the adapter to decline "Where do I live?"
+    assert "f4" not in qas and "f5" not in qas and "f3" not in qas
 
 
 def test_training_and_gate_questions_never_meet():
