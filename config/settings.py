@@ -80,7 +80,7 @@ class GateSettings(BaseModel):
     min_retention: float = 0.95  # earlier consolidated facts still right
     min_locality: float = 0.95  # unrelated bank answers unchanged
     min_knowledge: float = 0.98  # bank questions the base got right still right
-    min_absence: float = 0.90  # questions about things never said answered without a learned value
+    min_absence: float = 0.0  # never-said questions answered without a learned value (measured always; 0: not gated, see consolidation/absence.py)
     max_ppl_drift: float = 0.05  # relative perplexity change on the reference text, no scope gate
     max_ppl_drift_raw: float = 5.0  # the raw adapter when the scope gate is on: catastrophic damage only
 
@@ -97,7 +97,7 @@ class ConsolidationSettings(BaseModel):
     target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     layers: list[int] | None = Field(None, description="LoRA only on these layers; unset = all")
     examples_per_fact: int = Field(8, ge=1)
-    absence_per_fact: int = Field(2, ge=0, description="'never said' questions near each fact, trained to answer that the user has not said")
+    absence_per_fact: int = Field(0, ge=0, description="'never said' questions near each relation or favourite fact, trained to answer that the user has not said (0: off; consolidation/absence.py says why)")
     anchors: int = Field(160, ge=0, description="self-distilled unrelated prompts mixed into training")
     anchor_weight: float = Field(1.0, ge=0.0)
     anchor_share: float = Field(0.25, ge=0.0, lt=1.0, description="share of each batch taken from the anchors")

@@ -1,9 +1,14 @@
 """Absence: questions about things the user never said, near the things they did.
 
 An adapter trained only on what the user said learns to answer every personal question with
-something it knows ("What's my horse called?" → the dog's name). So each fact brings "never said"
-questions about its neighbours (other relatives, other pets, other favourites), trained to
-answer ABSENT_ANSWER, and the publish gate asks others and checks that no learned value comes out.
+something it knows ("What's my cat called?" → "Your cat's name is Pepper.", the dog's name). The
+publish gate asks "never said" questions about each fact's neighbours (other relatives, other
+pets, other favourites) and measures how often a learned value comes out (`absence`). Training
+can teach ABSENT_ANSWER on other neighbours (`consolidation.absence_per_fact`); it is off, and
+`gate.min_absence` 0, because neither setting measured so far works (end-to-end test, shards of
+one fact): 2 per fact kept held-out recall at 1.00 but the cat still got "Pepper"; 4 per fact
+cost the dog's own fact a held-out question ("I forgot my dog's name for a second, can you tell
+me?" → "Yes, you can tell me that."), so the next round failed retention (0.917 < 0.95).
 
 Only facts about a relation or a favourite have neighbours, of the same kind: the dog's name
 brings the ferret's, the sister's city an uncle's, the favourite colour the favourite season.

@@ -227,7 +227,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
                     bank, base_bank, c.gate, ppl_drift=max(drifts, key=abs) if drifts else None, scope_on=c.scope_gate,
                     personal=(unseen, cached_answers(settings.cache, key, unseen, _base_answer(engine),
                                                       lambda i, n: progress("base answers (personal, once)", i, n))),
-                    absent=(absent_questions(gate_groups, *said, "heldout", 1) if c.absence_per_fact else [], said[1]),
+                    absent=(absent_questions(gate_groups, *said, "heldout", 1), said[1]),
                     progress=lambda stage, i, n: progress(f"gate: {stage}", i, n))
     seconds["gate"] = time.perf_counter() - t0
     seconds.update({f"gate: {check}": t for check, t in gate.seconds.items()})

@@ -79,10 +79,13 @@ def test_gate_fails_an_adapter_that_answers_never_said_questions_with_learned_va
     groups = synthesize(FACTS[:1])
     absent = (_ask("heldout", 1, FACTS[:1]), ["Pepper"])
     assert absent[0]
-    inventing = evaluate(Engine("Pepper!"), ["a.gguf"], None, groups, set(), [], [], [], GateSettings(), absent=absent)
+    gated = GateSettings(min_absence=0.9)
+    inventing = evaluate(Engine("Pepper!"), ["a.gguf"], None, groups, set(), [], [], [], gated, absent=absent)
     assert inventing.metrics["absence"] == 0.0
     assert any(f.startswith("absence 0.000") for f in inventing.failures)
     assert inventing.details["invented"][0]["learned"] == ["Pepper"]
-    honest = evaluate(Engine(ABSENT_ANSWER), ["a.gguf"], None, groups, set(), [], [], [], GateSettings(), absent=absent)
+    honest = evaluate(Engine(ABSENT_ANSWER), ["a.gguf"], None, groups, set(), [], [], [], gated, absent=absent)
     assert honest.metrics["absence"] == 1.0 and honest.metrics["absence_declined"] == 1.0, honest.failures
     assert honest.passed, honest.failures
+    reported = evaluate(Engine("Pepper!"), ["a.gguf"], None, groups, set(), [], [], [], GateSettings(), absent=absent)
+    assert reported.metrics["absence"] == 0.0 and reported.passed  # by default measured, not gated
