@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -44,8 +43,6 @@ class Scope:
         self.owners = np.zeros(len(self.keys), dtype=np.int32) if owners is None else np.asarray(owners, np.int32)
         self.embedder = embedder
         self.threshold = threshold
-        # routing and the gate's in-scope check embed the same question: once is enough
-        self._embed = lru_cache(maxsize=512)(lambda question: embedder.encode([question])[0])
 
     @classmethod
     def build(cls, keys: Sequence[str], embedder, threshold: float, values: Sequence[str] = ()) -> "Scope":
@@ -68,7 +65,7 @@ class Scope:
 
     def _nearest(self, question: str) -> tuple[int, float]:
         """Index of the key nearest `question`, and its cosine similarity."""
-        sims = self.vectors @ self._embed(question)
+        sims = self.vectors @ self.embedder.encode([question])[0]  # MiniLM caches a single text
         best = int(np.argmax(sims))
         return best, float(sims[best])
 

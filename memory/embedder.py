@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -47,6 +48,12 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
         self.path = Path(path) if path else None
         self._model = None
         self._lock = threading.Lock()
+        self._encode_one = lru_cache(maxsize=256)(self._encode_cached)
+
+    def _encode_cached(self, text: str) -> np.ndarray:
+        vec = self._encode([text])[0]
+        vec.setflags(write=False)
+        return vec
 
     @staticmethod
     def name() -> str:
@@ -87,9 +94,15 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Normalised float32 matrix, one row per text."""
+        """Normalised float32 matrix, one row per text (read-only for a single text: a question
+        is embedded once for retrieval, the scope gate's choice of shard and the publish gate)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) == 1:
+            return self._encode_one(texts[0])[None]
+        return self._encode(texts)
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
         model = self._load()
         vecs = model.encode(
             list(texts),

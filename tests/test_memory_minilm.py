@@ -21,6 +21,11 @@ def test_minilm_paraphrase_detection_and_search(monkeypatch):
     assert v.shape == (3, 384)
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
     assert v[0] @ v[1] > 0.75 > v[0] @ v[2]
+    one = emb.encode(["My dog's name is Pepper."])
+    assert np.allclose(one[0], v[0], atol=1e-5) and one.shape == (1, 384)
+    assert emb.encode(["My dog's name is Pepper."])[0].base is one[0].base  # embedded once: retrieval, then the shard choice
+    with pytest.raises(ValueError):
+        one[0][0] = 0.0  # the cached vector cannot be changed by a caller
 
     with Memory(load_settings(memory={"extractor": "rules"})) as mem:  # the embedder's matching, not the extractor
         mem.add_turns([
