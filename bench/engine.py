@@ -74,8 +74,7 @@ def shards(engine: Engine, settings, rank: int, n_facts: int, tmp: Path) -> dict
     scopes, owner_of = [], {}
     for k, chunk in enumerate(chunks):
         groups = synthesize(chunk, settings.consolidation.examples_per_fact)
-        scopes.append(Scope.build([qa.question for g in groups for qa in g.train_unique]
-                                  + [g.statement for g in groups], embedder, settings.consolidation.scope_threshold))
+        scopes.append(Scope.of_groups(groups, embedder, settings.consolidation.scope_threshold))
         owner_of.update({f.id: k for f in chunk})
     scope = Scope.combine(scopes)
     paths = [random_adapter(engine, rank, tmp / f"s{k:03d}.gguf", seed=k) for k in range(len(chunks))]

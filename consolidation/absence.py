@@ -52,22 +52,21 @@ def _family(shape_key: str, x: str | None) -> tuple[str, tuple[str, ...]] | None
     return None
 
 
-def _learned(attributes: Sequence[str], values: Sequence[str]) -> list[tuple[str, str]]:
-    """(shape key, part) of every learned attribute, and every value as a possible part ("I have a horse")."""
-    out = []
-    for a in attributes:
-        shape, parts = shape_of(a)
-        out.append((shape.key, parts.get("x", "")))
-    return out + [("*", normalise(v)) for v in values]
+class _Learned:
+    """What the memory holds, by shape: each learned attribute's part (who or what it is about),
+    and every value as a possible part ("I have a horse" → no "What's my horse called?")."""
 
+    def __init__(self, attributes: Sequence[str], values: Sequence[str]) -> None:
+        self.parts: dict[str, list[str]] = {}
+        for a in attributes:
+            shape, parts = shape_of(a)
+            if parts.get("x"):
+                self.parts.setdefault(shape.key, []).append(parts["x"])
+        self.values = {normalise(v) for v in values}
 
-def _is_learned(shape_key: str, x: str, learned: list[tuple[str, str]]) -> bool:
-    for key, part in learned:
-        if key == "*" and part == normalise(x):
-            return True
-        if key == shape_key and part and same_relation(part, x):
-            return True
-    return False
+    def __contains__(self, item: tuple[str, str]) -> bool:
+        shape_key, x = item
+        return normalise(x) in self.values or any(same_relation(p, x) for p in self.parts.get(shape_key, ()))
 
 
 def absent_questions(groups: Sequence[FactQuestions], attributes: Sequence[str], values: Sequence[str],
@@ -77,7 +76,9 @@ def absent_questions(groups: Sequence[FactQuestions], attributes: Sequence[str],
     `attributes`, `values`: everything the user's memory holds (not only `groups`), so no
     question asks about something said in another shard. `split`: "train" (template wording,
     even family members) or "heldout" (the held-out bank's wording, odd members)."""
-    learned = _learned(attributes, values)
+    if per_group < 1:
+        return []
+    learned = _Learned(attributes, values)
     out, seen = [], set()
     for g in groups:
         shape, parts = shape_of(g.attribute)
@@ -86,7 +87,7 @@ def absent_questions(groups: Sequence[FactQuestions], attributes: Sequence[str],
             continue
         key, family = near
         members = [m for i, m in enumerate(family) if i % 2 == (0 if split == "train" else 1)]
-        members = [m for m in members if not _is_learned(key, m, learned)]
+        members = [m for m in members if (key, m) not in learned]
         wording = _SHAPES[key].questions if split == "train" else heldout_bank()[key]
         wording = [q for q in wording if "{v}" not in q]
         rng = random.Random(zlib.crc32(g.attribute.encode()))  # the same questions for a fact every round

@@ -32,7 +32,6 @@ from consolidation.scope import is_personal
 from consolidation.shards import plan_shards
 from consolidation.synthesize import synthesize
 from consolidation.train import Example, LoraTrainConfig
-from memory.shapes import is_name
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CARRIED_SAMPLE = 24  # facts of unchanged shards whose questions the gate asks again (retention, routing)
@@ -203,9 +202,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
         if c.scope_gate:
             from consolidation.scope import Scope
 
-            keys = [qa.question for g in shard_groups for qa in g.train_unique] + [g.statement for g in shard_groups]
-            values = [v for g in shard_groups if is_name(g.attribute) for v in g.values]  # "Who is Pepper?"
-            scope = Scope.build(keys, embedder_for(settings), c.scope_threshold, values=values)
+            scope = Scope.of_groups(shard_groups, embedder_for(settings), c.scope_threshold)
             scope.save(staging / shard.id)
         scopes.append(scope)
         trained.append({"id": shard.id, "facts": len(shard.facts), "steps": result.steps,

@@ -20,6 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
+from memory.shapes import is_name
+
 _FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|my|mine|myself|we|our|us)\b", re.IGNORECASE)
 
 
@@ -47,6 +49,13 @@ class Scope:
     @classmethod
     def build(cls, keys: Sequence[str], embedder, threshold: float, values: Sequence[str] = ()) -> "Scope":
         return cls(keys, embedder.encode(list(keys)), embedder, threshold, values)
+
+    @classmethod
+    def of_groups(cls, groups: Sequence, embedder, threshold: float) -> Scope:
+        """A shard's scope: the questions it trains, its facts' statements, and the values that are
+        names ("Who is Pepper?")."""
+        keys = [qa.question for g in groups for qa in g.train_unique] + [g.statement for g in groups]
+        return cls.build(keys, embedder, threshold, [v for g in groups if is_name(g.attribute) for v in g.values])
 
     @classmethod
     def combine(cls, scopes: Sequence["Scope"]) -> "Scope":
