@@ -59,11 +59,11 @@ def train_config(settings: Settings, steps: int) -> LoraTrainConfig:
                            layers=c.layers, seed=c.seed)
 
 
-def perplexity(model, tokenizer, text: str, window: int = 512) -> float:
-    """Token perplexity of `text` in non-overlapping windows (no grad)."""
+def perplexity(model, tokenizer, text: str, window: int = 512, windows: int | None = None) -> float:
+    """Token perplexity of `text` in non-overlapping windows (no grad); the first `windows` only if given."""
     import torch
 
-    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"][:window * windows if windows else None]
     bos = getattr(tokenizer, "bos_token_id", None)
     device = next(model.parameters()).device
     nll, count = 0.0, 0
@@ -187,13 +187,14 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
 
         t0 = time.perf_counter()
         ref = reference_text()
+        windows = 1 if c.scope_gate else None  # behind the scope gate, drift only guards against catastrophe
 
         def base_ppl() -> float:
             with result.model.disable_adapter():
-                return perplexity(result.model, tokenizer, ref)
+                return perplexity(result.model, tokenizer, ref, windows=windows)
 
-        ppl_base = cached_value(settings.cache, ["ppl", info.sha256, ref], base_ppl)
-        drifts.append(perplexity(result.model, tokenizer, ref) / ppl_base - 1.0)
+        ppl_base = cached_value(settings.cache, ["ppl", info.sha256, ref, str(windows)], base_ppl)
+        drifts.append(perplexity(result.model, tokenizer, ref, windows=windows) / ppl_base - 1.0)
         seconds["perplexity"] += time.perf_counter() - t0
 
         t0 = time.perf_counter()
