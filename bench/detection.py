@@ -50,7 +50,7 @@ import numpy as np  # noqa: E402
 from config import load_settings  # noqa: E402
 from memory import Memory  # noqa: E402
 from memory.embedder import get_embedder  # noqa: E402
-from memory.extract import get_extractor  # noqa: E402
+from memory.extract import ADAPTER_PATH, get_extractor  # noqa: E402
 from memory.secrets import SECRET_WORDS, contains_secret  # noqa: E402
 from memory.shapes import canonical_text, relation_of  # noqa: E402
 from memory.values import grounded, values_compatible  # noqa: E402
@@ -269,6 +269,12 @@ def devset(settings_kw: dict, embedder, verbose: bool, extractor=None) -> dict:
             "speed": _speed(stats)}
 
 
+def adapter_record() -> dict:
+    """Which extraction adapter the `model` extractor ran: its training record's identity."""
+    meta = json.loads(ADAPTER_PATH.with_suffix(".json").read_text())
+    return {k: meta[k] for k in ("trained", "rank", "steps", "examples", "data_sha256")}
+
+
 def chat_latency(embedder, n: int = 12) -> dict:
     """Chat first-token latency (median of `n` questions, cold KV cache) with no extractor in the process,
     with the extraction model loaded and idle, and while it extracts in another thread (what the
@@ -399,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     results = {"cpu_count": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                "command": "python bench/detection.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+               "extraction_adapter": adapter_record(),
                "runs": [run(n, args.parts, splits, embedder, args.verbose, args.reuse_extraction) for n in names]}
     if "latency" in args.parts:
         print("chat first-token latency with and without the extractor…", flush=True)

@@ -374,7 +374,8 @@ def detection_section(d: dict[str, dict]) -> list[str]:
                   "third parties, negations, hypotheticals, questions, unconfirmed assistant claims and secrets, each "
                   "said in ≥ 2 sessions; the cell counts traps that became a candidate.", "",
                   *table(["data", "size", "precision / recall", "traps promoted", "user turns/s"], rows), "",
-                  f"*{main['date']}, {main['cpu_count']} cores; `{main['command'].strip()}`*", ""]
+                  f"*{main['date']}, {main['cpu_count']} cores; `{main['command'].strip()}`; "
+                  f"{_adapter(main)}*", ""]
         earlier = [(name, part) for name, part in (("LoCoMo", lo), ("chat latency", main.get("chat_latency")))
                    if part and part.get("measured")]
         for name, part in earlier:
@@ -400,8 +401,17 @@ def detection_section(d: dict[str, dict]) -> list[str]:
         lines += [f"Extractors compared on the natural {split} split (and the older dev set):", "",
                   *table(["extractor", "natural precision / recall", "traps promoted", "user turns/s",
                           "older dev set precision / recall"], rows), "",
-                  f"*{comp['date']}, {comp['cpu_count']} cores; `{comp['command'].strip()}`*", ""]
+                  f"*{comp['date']}, {comp['cpu_count']} cores; `{comp['command'].strip()}`; "
+                  f"{_adapter(comp)}*", ""]
     return lines
+
+
+def _adapter(results: dict) -> str:
+    """Which extraction adapter the `model` rows ran (results before it was recorded: an earlier one)."""
+    a = results.get("extraction_adapter")
+    if not a:
+        return "`model`: an earlier extraction adapter than the shipped one"
+    return f"`model`: the extraction adapter trained {a['trained']} (rank {a['rank']}, {a['steps']} steps)"
 
 
 def wall_note(results_dir: Path) -> str:
