@@ -407,10 +407,10 @@ def detection_section(d: dict[str, dict]) -> list[str]:
 
 
 def _adapter(results: dict) -> str:
-    """Which extraction adapter the `model` rows ran (results before it was recorded: an earlier one)."""
+    """Which extraction adapter the `model` rows ran."""
     a = results.get("extraction_adapter")
     if not a:
-        return "`model`: an earlier extraction adapter than the shipped one"
+        return "`model`: extraction adapter not recorded"
     return f"`model`: the extraction adapter trained {a['trained']} (rank {a['rank']}, {a['steps']} steps)"
 
 
