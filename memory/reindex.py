@@ -3,6 +3,7 @@
 Chroma writes its HNSW files from buffers that can hold uninitialised memory, so a process that
 had a forgotten value in memory can leave it on disk by chance. A fresh process that reads only
 the (already erased) ledger cannot; `Memory.forget` and `Memory.erase_turns` rebuild this way.
+Every later rewrite, by any process, runs on filled memory (`memory.store.filled_allocations`).
 The parent holds the store's owner lock and has closed its own Chroma client meanwhile.
 """
 

@@ -155,6 +155,50 @@ def test_forget_erases_the_value_from_every_file(mem, agent_home):
     assert files_containing(agent_home, "Pepper") == []
 
 
+def index_after_freed_text(home: str) -> None:
+    """Index 200 turns saying "Pepper", delete the index, index 4 other turns, and let Chroma
+    rewrite its files three times (it does so whenever a process first reads them)."""
+    import gc
+
+    import numpy as np
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    from memory.embedder import get_embedder
+    from memory.store import TurnStore
+
+    settings = load_settings(home=home)
+    embedder = get_embedder(settings.memory.embedder_path, settings.memory.embedder)
+    rng = np.random.default_rng(0)
+    store = TurnStore(settings, embedder)
+    store.add([TurnRecord(i, "a", "user", "My dog's name is Pepper. " * 20, "t", i) for i in range(1, 201)],
+              rng.random((200, embedder.dim), np.float32))
+    store.delete_files()
+    store = TurnStore(settings, embedder)
+    store.add([TurnRecord(i, "a", "user", f"turn {i}", "t", i) for i in range(1, 5)],
+              rng.random((4, embedder.dim), np.float32))
+    for _ in range(3):
+        assert store.ids() == {1, 2, 3, 4}
+        store.close()
+        SharedSystemClient.clear_system_cache()
+        gc.collect()  # the dropped client writes its files now
+        store = TurnStore(settings, embedder)
+
+
+def test_the_index_files_never_carry_text_the_process_freed(agent_home):
+    """Chroma writes its HNSW files, unused capacity included, from memory it does not clear
+    (`memory.store.filled_allocations`). One glibc arena and no mmap for these sizes make the
+    reuse of freed memory certain: without the defence, "Pepper" is in the files every run."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_THRESHOLD_": str(4 << 20)}
+    code = f"from tests.test_security import index_after_freed_text; index_after_freed_text({str(agent_home)!r})"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert files_containing(agent_home, "Pepper") == []
+
+
 def test_a_consolidated_fact_keeps_its_value_until_a_round_unlearns_it(mem, agent_home):
     from consolidation.erase import erase_values
     from consolidation.registry import Registry
