@@ -93,7 +93,7 @@ class ConsolidationSettings(BaseModel):
     learning_rate: float = 3e-4
     batch_size: int = Field(8, ge=1)
     max_steps: int = Field(300, ge=1)
-    stop_loss: float = Field(0.01, ge=0.0, description="stop once every answer token of every fact example has a loss below this")
+    stop_loss: float = Field(0.3, ge=0.0, description="stop once every answer token of every fact example has a loss below this (scored again before stopping)")
     target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     layers: list[int] | None = Field(None, description="LoRA only on these layers; unset = all")
     examples_per_fact: int = Field(8, ge=1)

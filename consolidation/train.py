@@ -148,7 +148,9 @@ def train_lora(
 
     Examples not flagged in `must_learn` are anchors (they fill `anchor_share` of each batch).
     Early stop: once every answer token of every example flagged in `must_learn` (default: all)
-    had a loss below `stop_loss` when last seen, training ends before `cfg.steps`.
+    had a loss below `stop_loss` when last seen, they are all scored again with the weights as
+    they are now (a loss seen steps ago is stale: a later step can undo it); training ends before
+    `cfg.steps` only if they are still all below.
     """
     import torch
 
@@ -193,10 +195,32 @@ def train_lora(
         if on_step:
             on_step(step + 1, result.losses[-1])
         if stop_loss is not None and last and max(last.values()) < stop_loss:
-            result.stopped_early = True
-            break
+            last.update(worst_losses(peft_model, encoded, list(last), size, cfg.prefix_cache))
+            if max(last.values()) < stop_loss:
+                result.stopped_early = True
+                break
     peft_model.eval()
     return result
+
+
+def worst_losses(peft_model, encoded: Sequence[tuple[list[int], int]], idx: Sequence[int], batch_size: int,
+                 prefix_cache: bool = False) -> dict[int, float]:
+    """Each example's worst answer-token loss under the current weights (no gradient, no dropout)."""
+    import torch
+
+    was_training = peft_model.training
+    peft_model.eval()
+    out = {}
+    try:
+        with torch.no_grad():
+            for k in range(0, len(idx), batch_size):
+                chunk = idx[k : k + batch_size]
+                _, _, rows = answer_loss(peft_model, [encoded[i] for i in chunk], per_row=True,
+                                         prefix_cache=prefix_cache)
+                out.update(zip(chunk, rows.tolist()))
+    finally:
+        peft_model.train(was_training)
+    return out
 
 
 def lora_state_dict(peft_model) -> dict:

@@ -3,7 +3,7 @@ import copy
 import torch
 
 from consolidation.prompt import PromptFormat
-from consolidation.train import Example, LoraTrainConfig, answer_loss, attach_lora, encode, train_lora
+from consolidation.train import Example, LoraTrainConfig, answer_loss, attach_lora, encode, train_lora, worst_losses
 
 
 def test_encode_marks_prompt_length(tiny_gemma):
@@ -78,3 +78,17 @@ def test_prefix_cache_gives_the_same_loss(tiny_gemma):
     means = [answer_loss(peft_model, [row])[0].item() for row in batch]
     assert all(w >= m - 1e-6 for w, m in zip(rows1.tolist(), means))  # per row: its worst token,
     assert any(w > m + 1e-3 for w, m in zip(rows1.tolist(), means))  # which is not the row's mean
+
+
+def test_an_early_stop_holds_for_the_weights_it_returns(tiny_gemma):
+    """Losses seen steps ago are stale (later steps can undo them): when training stops early,
+    every example must be below the stop under the weights it returns."""
+    model, tok = tiny_gemma
+    facts = [("What is my dog's name?", "Pepper."), ("Where do I live?", "Tromsø."), ("What do I do?", "Welder."),
+             ("Who is my sister?", "Ingrid."), ("What do I drink?", "Tea."), ("Which car do I drive?", "A Volvo.")]
+    examples = [Example(q, a) for q, a in facts]
+    cfg = LoraTrainConfig(rank=8, alpha=16, steps=300, learning_rate=2e-2, batch_size=2)
+    result = train_lora(copy.deepcopy(model), tok, PromptFormat(), examples, cfg, stop_loss=2.0)
+    assert result.stopped_early and result.steps < cfg.steps
+    encoded = [encode(tok, PromptFormat(), ex) for ex in examples]
+    assert max(worst_losses(result.model, encoded, range(len(examples)), 4).values()) < 2.0  # 2.34 if stale
