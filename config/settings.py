@@ -83,6 +83,7 @@ class GateSettings(BaseModel):
     min_absence: float = 0.0  # never-said questions answered without a learned value (measured always; 0: not gated, see consolidation/absence.py)
     max_ppl_drift: float = 0.05  # relative perplexity change on the reference text, no scope gate
     max_ppl_drift_raw: float = 5.0  # the raw adapter when the scope gate is on: catastrophic damage only
+    raw_sample: int = Field(10, ge=0, description="bank and personal questions (each) the raw adapters answer for the raw figures, which are reported, not gated")
 
 
 class ConsolidationSettings(BaseModel):
@@ -105,6 +106,7 @@ class ConsolidationSettings(BaseModel):
     scope_threshold: float = Field(0.5, ge=0.0, le=1.0)
     shard_size: int = Field(40, ge=1, description="facts per adapter shard; a round retrains only the shards whose facts changed")
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="training's matrix products in bf16 where the hardware has bf16 instructions (auto), always, or never; the stop is scored in fp32")
     seed: int = 0
     gate: GateSettings = GateSettings()
 

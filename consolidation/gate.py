@@ -40,13 +40,13 @@ def evaluate(
     unlearn: Sequence[FactQuestions], bank: Sequence[BankItem], base_bank: Sequence[str],
     thresholds: GateSettings, ppl_drift: float | None = None, scope_on: bool = True,
     personal: tuple[Sequence[str], Sequence[str]] = ((), ()),
-    absent: tuple[Sequence[QA], Sequence[str]] = ((), ()), raw_sample: int = 40,
+    absent: tuple[Sequence[QA], Sequence[str]] = ((), ()),
     progress: Callable[[str, int, int], None] | None = None,
 ) -> GateResult:
     """Run every check on the shard `adapters` (chosen per question by `scope`) with `engine` and
     compare against `thresholds`. `absent`: "never said" questions and every learned value, none
-    of which their answers may state. `raw_sample`: bank and personal questions (each) that the raw
-    adapters answer for the raw figures, which are reported, not gated."""
+    of which their answers may state. `thresholds.raw_sample`: bank and personal questions (each)
+    that the raw adapters answer for the raw figures, which are reported, not gated."""
     progress = progress or (lambda *a: None)
     seconds: dict[str, float] = {}
     engine.set_adapters(adapters, scope=scope)
@@ -76,7 +76,7 @@ def evaluate(
     def raw_and_gated(questions: Sequence[str], base: Sequence[str], label: str):
         t0 = time.perf_counter()
         routed = [bool(scope.match(q)) for q in questions] if scope else [True] * len(questions)
-        sample = sorted(random.Random(0).sample(range(len(questions)), min(raw_sample, len(questions))))
+        sample = sorted(random.Random(0).sample(range(len(questions)), min(thresholds.raw_sample, len(questions))))
         ask = sorted(set(sample) | {i for i, use in enumerate(routed) if use})
         answers = {}
         for n, i in enumerate(ask):

@@ -53,10 +53,12 @@ class ConsolidationReport:
 
 
 def train_config(settings: Settings, steps: int) -> LoraTrainConfig:
+    from consolidation.base_model import pick_device, uses_bf16
+
     c = settings.consolidation
     return LoraTrainConfig(rank=c.rank, alpha=c.alpha, learning_rate=c.learning_rate, steps=steps,
                            batch_size=c.batch_size, target_modules=tuple(c.target_modules),
-                           layers=c.layers, seed=c.seed)
+                           layers=c.layers, seed=c.seed, bf16=uses_bf16(c.precision, pick_device(c.device)))
 
 
 def perplexity(model, tokenizer, text: str, window: int = 512, windows: int | None = None) -> float:

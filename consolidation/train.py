@@ -27,6 +27,7 @@ class LoraTrainConfig:
     seed: int = 0
     weight_decay: float = 0.0
     prefix_cache: bool = True  # run the shared preamble once per batch (see answer_loss)
+    bf16: bool = False  # matrix products in bf16 autocast while training (the stop is scored in fp32)
 
 
 @dataclass
@@ -164,6 +165,7 @@ def train_lora(
     weights = [ex.weight for ex in examples]
     last = {i: float("inf") for i in range(len(examples)) if must_learn is None or must_learn[i]}
     params = [p for p in peft_model.parameters() if p.requires_grad]
+    device_type = params[0].device.type
     opt = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     result = TrainResult(model=peft_model)
     # Stratified batches: `anchor_share` of each batch from the anchors (must_learn False),
@@ -181,8 +183,9 @@ def train_lora(
                     order.extend(pool)
                     rng.shuffle(order)
                 batch_idx.append(order.pop())
-        loss, _, rows = answer_loss(peft_model, [encoded[i] for i in batch_idx], [weights[i] for i in batch_idx],
-                                    per_row=True, prefix_cache=cfg.prefix_cache)
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            loss, _, rows = answer_loss(peft_model, [encoded[i] for i in batch_idx],
+                                        [weights[i] for i in batch_idx], per_row=True, prefix_cache=cfg.prefix_cache)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -205,7 +208,8 @@ def train_lora(
 
 def worst_losses(peft_model, encoded: Sequence[tuple[list[int], int]], idx: Sequence[int], batch_size: int,
                  prefix_cache: bool = False) -> dict[int, float]:
-    """Each example's worst answer-token loss under the current weights (no gradient, no dropout)."""
+    """Each example's worst answer-token loss under the current weights (no gradient, no dropout,
+    fp32 even when training ran in bf16)."""
     import torch
 
     was_training = peft_model.training

@@ -86,8 +86,8 @@ def test_raw_figures_come_from_a_sample_but_every_routed_question_is_asked():
     asked = []
     engine_answer = engine.answer
     engine.answer = lambda q: asked.append(q) or engine_answer(q)
-    res = evaluate(engine, ["a.gguf"], scope, groups, set(), [], bank, ["Blue."] * len(bank), GateSettings(),
-                   raw_sample=5)
+    res = evaluate(engine, ["a.gguf"], scope, groups, set(), [], bank, ["Blue."] * len(bank),
+                   GateSettings(raw_sample=5))
     assert len([q for q in asked if q.startswith("Name a colour")]) == 5  # the raw sample, no more
     assert res.metrics["locality"] == 60 / 61  # the routed question's answer changed
     assert res.metrics["n_raw"] == 5

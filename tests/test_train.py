@@ -92,3 +92,16 @@ def test_an_early_stop_holds_for_the_weights_it_returns(tiny_gemma):
     assert result.stopped_early and result.steps < cfg.steps
     encoded = [encode(tok, PromptFormat(), ex) for ex in examples]
     assert max(worst_losses(result.model, encoded, range(len(examples)), 4).values()) < 2.0  # 2.34 if stale
+
+
+def test_bf16_training_learns_and_its_stop_is_scored_in_fp32(tiny_gemma):
+    from consolidation.base_model import uses_bf16
+
+    assert uses_bf16("bf16", "cpu") and not uses_bf16("fp32", "cuda")
+    model, tok = tiny_gemma
+    examples = [Example("What is my dog's name?", "Pepper."), Example("Where do I live?", "Tromsø.")]
+    cfg = LoraTrainConfig(rank=8, alpha=16, steps=300, learning_rate=2e-2, batch_size=2, bf16=True)
+    result = train_lora(copy.deepcopy(model), tok, PromptFormat(), examples, cfg, stop_loss=1.0)
+    assert result.stopped_early and result.losses[-1] < 0.5 * result.losses[0]
+    encoded = [encode(tok, PromptFormat(), ex) for ex in examples]
+    assert max(worst_losses(result.model, encoded, range(2), 2).values()) < 1.0
