@@ -1,7 +1,8 @@
 """The publish gate: measure a candidate adapter before it may go live.
 
-(a) efficacy on trained questions, (b) recall on held-out paraphrases, (c) retention of facts
-consolidated earlier, (d) locality: unrelated-bank greedy answers unchanged vs. the base model,
+(a) efficacy on trained questions, (b) recall on held-out paraphrases, (c) retention: the trained
+questions of facts consolidated earlier still answered right (their held-out questions count in
+recall: counted twice, a held-out question every version missed failed retention too), (d) locality: unrelated-bank greedy answers unchanged vs. the base model,
 (e) knowledge retention on bank questions the base answers correctly, (f) that superseded
 and forgotten values are no longer produced, and (g) absence: asked about something the user
 never said, no learned value comes out (consolidation/absence.py). Locality and knowledge are
@@ -61,7 +62,7 @@ def evaluate(
 
     train = ask_all([qa for g in groups for qa in g.train_unique], "trained questions")
     heldout = ask_all([qa for g in groups for qa in g.heldout], "held-out paraphrases")
-    retained = [(qa, a, r) for qa, a, r in train + heldout if set(qa.fact_ids) & earlier_ids]
+    retained = [(qa, a, r) for qa, a, r in train if set(qa.fact_ids) & earlier_ids]
     leaks = []
     for qa, a, _ in ask_all([qa for g in unlearn for qa in g.train_unique + g.heldout], "unlearned facts"):
         if any(mentions(a, v) for v in qa.values):

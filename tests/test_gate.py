@@ -75,6 +75,16 @@ def test_retention_counts_only_earlier_facts():
     assert res.metrics["recall"] < 1.0  # f2 (city) is answered wrongly by this engine
 
 
+def test_retention_is_what_earlier_facts_were_taught_their_held_out_questions_count_in_recall():
+    groups = _groups()
+    trained = {qa.question for qa in groups[0].train_unique}
+    engine = ScriptedEngine()
+    engine.answer = lambda q: "Your dog's name is Pepper." if q in trained else "I don't know."
+    res = evaluate(engine, ["a.gguf"], None, groups, {"f1"}, [], [], [], GateSettings())
+    assert res.metrics["retention"] == 1.0 and res.metrics["recall"] == 0.0
+    assert not any(f.startswith("retention") for f in res.failures)
+
+
 def test_raw_figures_come_from_a_sample_but_every_routed_question_is_asked():
     """Only the raw figures are sampled: a bank question the scope routes in is always answered by the
     adapter, so a changed answer there fails locality whether or not the sample holds it."""
