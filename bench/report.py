@@ -466,13 +466,16 @@ def limits(results: dict[str, dict]) -> list[str]:
     if sc and sc["rounds"]:
         ok = [x["facts"] for x in sc["rounds"] if x["passed"]]
         bad = [x for x in sc["rounds"] if not x["passed"]]
-        line = f"- **Scale**: one adapter held {max(ok) if ok else 0} facts with every gate check passing"
+        held = (f"memory shards of {sc['shard_size']} facts each held" if "shard_size" in sc else "one adapter held")
+        line = f"- **Scale**: {held} {max(ok) if ok else 0} facts with every gate check passing"
         if bad:
             x = bad[0]
             line += (f"; at {x['facts']} facts held-out recall fell to {pct(x['recall'])} and retention to "
                      f"{pct(x['retention'])} ({x['train_steps']} training steps), so the gate kept the previous "
                      "adapter")
-        out.append(line + f" (locality stayed at {pct(min(x['locality'] for x in sc['rounds']))}).")
+        last = sc["rounds"][-1]
+        out.append(line + f" (locality stayed at {pct(min(x['locality'] for x in sc['rounds']))}; absence, reported "
+                   f"and not gated, was {pct(last.get('absence'))} at {last['facts']} facts).")
     lo = results.get("locomo")
     if lo:
         convs = lo["conversations"]
