@@ -100,8 +100,7 @@ def shards(engine: Engine, settings, rank: int, n_facts: int, tmp: Path) -> dict
     return {"facts": n_facts, "shards": len(chunks), "shard_size": size, "scope_keys": len(scope.keys),
             "rss_added_mb": added, "load_all_ms": load_ms, "pick_ms_median": statistics.median(pick_ms),
             "pick_ms_p90": sorted(pick_ms)[int(0.9 * len(pick_ms))], "embed_ms_median": statistics.median(embed_ms),
-            "questions": len(heldout),
-            "right_shard": right / len(heldout)}
+            "questions": len(heldout), "right_shard": right / len(heldout)}
 
 
 def decode(engine: Engine, n_tokens: int, repeats: int = 3) -> dict:
@@ -188,7 +187,8 @@ def main() -> None:
     print(f"  {sharded['facts']} facts in {sharded['shards']} shards of {sharded['shard_size']}: all loaded add "
           f"{sharded['rss_added_mb']:.0f} MB RSS ({sharded['load_all_ms']:.0f} ms); choosing a shard "
           f"{sharded['pick_ms_median']:.1f} ms median (p90 {sharded['pick_ms_p90']:.1f}) over {sharded['scope_keys']} "
-          f"keys after retrieval embedded the question ({sharded['embed_ms_median']:.1f} ms); right shard for {sharded['right_shard']:.1%} of {sharded['questions']} held-out questions")
+          f"keys after retrieval embedded the question ({sharded['embed_ms_median']:.1f} ms); right shard for "
+          f"{sharded['right_shard']:.1%} of {sharded['questions']} held-out questions")
     out = Path(__file__).parent / "results" / "engine.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

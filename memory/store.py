@@ -112,9 +112,11 @@ class Hit:
 # ---- Chroma runs on filled memory -------------------------------------------------------------
 # Chroma writes its HNSW files whole, unused capacity included, from buffers it does not clear,
 # and rewrites them whenever a process first reads the index. Bytes the process freed earlier, such
-# as the text of turns it has since forgotten, can reach the disk that way (after 200 indexed and
-# deleted turns: in the files 6 runs of 6). While Chroma runs, glibc fills every allocation with a
-# constant byte (mallopt M_PERTURB), so freed text cannot come back. No-op without glibc.
+# as the text of turns it has since forgotten, can reach the disk that way (200 turns indexed and
+# deleted, 4 written: their text was in the files in 4 runs of 8; in every run with one glibc arena,
+# tests/test_security.py). While Chroma runs, glibc fills every allocation with a constant byte
+# (mallopt M_PERTURB), so freed text cannot come back. No-op without glibc. Scoped to Chroma's
+# calls: for a whole process it cost 40% on a torch training loop.
 _M_PERTURB = -6
 _mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
 _filling = 0
