@@ -16,9 +16,10 @@ Rules (see docs/memory.md):
   "Honda Jazz") and that is no other fact's value; never a common word ("the neighbour's dog"). Episodic facts (one-off events) are recorded but never become candidates.
 * Updates: for a single-valued attribute (home city, employer, car, a spouse's name, any attribute
   the shapes table does not call multi-valued) the newer value wins once it was stated as an
-  explicit update ("I moved to Bergen") or in as many sessions as the older one: the older fact
-  is then `superseded` (superseded_by = the newer fact). One stray mention of another city does
-  not overturn a city the user keeps talking about. Multi-valued attributes (allergies, hobbies,
+  explicit update ("I moved to Bergen") or in as many sessions as the older one and at least
+  `min_sessions`: the older fact is then `superseded` (superseded_by = the newer fact). One stray
+  mention of another city overturns nothing (extraction is noisy: "I tutor kids in Lagos" can read as a
+  home city), not even a city said once before, which can still gather its own sessions. Multi-valued attributes (allergies, hobbies,
   siblings' names) never supersede. The
   newer fact needs its own `min_sessions` support to become a candidate — except when it was
   stated as an explicit update and the fact it replaces was already a candidate or
@@ -275,16 +276,16 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
             # sessions as the older one (one stray mention does not overturn what the user keeps saying);
             # never for multi-valued attributes (a new hobby does not end the others)
             match.updated = match.updated or ef.update
-            if is_multi_valued(attr):
+            if is_multi_valued(f.attribute):
                 continue
             for other in list(live.values()):
                 o = other.fact
-                if o.id == f.id or o.attribute != attr or o.status not in ACTIVE or o.kind == "episodic":
+                if o.id == f.id or o.attribute != f.attribute or o.status not in ACTIVE or o.kind == "episodic":
                     continue
                 if values_compatible(o.value, f.value):
                     continue
                 newer, older = (match, other) if o.last_ts <= row.ts else (other, match)
-                if not (newer.updated or len(newer.sessions) >= len(older.sessions)):
+                if not (newer.updated or len(newer.sessions) >= max(len(older.sessions), min_sessions)):
                     continue  # the older value holds, for now
                 if newer is match:
                     if ef.update and o.status in ("candidate", "consolidated"):
@@ -312,7 +313,10 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
                     for t in _stems(f.value) for o in values[t]))):
                 continue
             for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.sessions):
-                stated_otherwise = any(values_compatible(v, f.value) for _, v in ledger.turn_facts(t["id"]))
+                # the turn gives the value to someone else ("my cousin is called zaria too"); another of the
+                # user's own facts with it is the extractor misreading the user's words, which still say it
+                stated_otherwise = any(values_compatible(v, f.value) and live[o].fact.subject != f.subject
+                                       for o, v in ledger.turn_facts(t["id"]) if o in live)
                 if (_names(f.value, own_words(t["content"])) and not stated_otherwise
                         and refusal(f.attribute, f.value, t["content"], embedder) is None):
                     ledger.add_support(f.id, t["id"], t["session"], t["time"], t["ts"], False)

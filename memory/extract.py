@@ -4,7 +4,8 @@
       └─ voice rules (memory.voice): drop pasted/quoted text, questions, secrets; pre-filter
           └─ an extractor writes `attribute: value` lines (training/extractor/FORMAT.md)
               └─ grounding: every value must be in the user's words, else it is dropped (so is a value
-                 that only echoes its attribute, "cat's breed: cat", and a name the user addresses, "Hey Evan!")
+                 that only echoes its attribute, "cat's breed: cat", and a user's name said without a cue
+                 such as "I'm" or "sign it": "Hey Evan!", "Birgitta says it's fine")
                   └─ ExtractedFact (subject, attribute, value, sentence, episodic, update)
 
 Extractors (`memory.extractor` setting):
@@ -31,7 +32,7 @@ from config import Settings, UserError
 from memory.secrets import contains_secret
 from memory.shapes import canonical_text, normal_attribute, relation_of
 from memory.values import echoes_attribute, grounded, negated
-from memory.voice import addressed, affirms, speaks_of_self, statements
+from memory.voice import affirms, names_self, speaks_of_self, statements
 
 __all__ = ["ExtractedFact", "TurnInput", "Extractor", "extract", "get_extractor", "render_prompt", "parse_lines",
            "target_text", "to_facts", "value_sources", "last_assistant", "close_extractors", "ADAPTER_PATH",
@@ -147,6 +148,16 @@ def value_sources(turn: TurnInput, own: str) -> list[str]:
     return sources
 
 
+def _own_name(name: str, turn: TurnInput, own: str) -> bool:
+    """Is `name` the user's own name in this turn? Said with a cue (`names_self`), or confirmed when the
+    assistant asked ("Is it Tope?" → "yes")."""
+    last = last_assistant(turn)
+    question = _last_question(last) if last and _asks(last) else ""
+    if names_self(name, own, asked_name=bool(re.search(r"\bname\b|call you|sign", question, re.IGNORECASE))):
+        return True
+    return affirms(own) and grounded(name, [question])
+
+
 def to_facts(turn: TurnInput, own: str, text: str) -> list[ExtractedFact]:
     """The grounded facts of one extractor output."""
     sources = value_sources(turn, own)
@@ -157,7 +168,7 @@ def to_facts(turn: TurnInput, own: str, text: str) -> list[ExtractedFact]:
             continue
         if not grounded(value, sources) or negated(value, own) or echoes_attribute(attribute, value):
             continue
-        if attribute == "name" and addressed(value, own):  # "Hey Evan!" names who the user talks to
+        if attribute == "name" and not _own_name(value, turn, own):
             continue
         if (attribute, value.casefold()) in seen:
             continue

@@ -2,7 +2,8 @@
 
 A user turn mixes the user's own statements with text that is someone else's voice: pasted
 emails, messages, documents and code, quoted words of other people. That text is replaced by a
-placeholder before extraction (its "I" is not the user). Questions state nothing, and sentences
+placeholder before extraction (its "I" is not the user). Questions and hypotheticals ("if I ever
+get a dog I'd call it Rufus") state nothing, and sentences
 with secrets are never read at all. `speaks_of_self` is the cheap pre-filter: nothing of the
 user's own left, or a short reply with no first person that answers nothing, skips the model.
 """
@@ -13,7 +14,7 @@ import re
 
 from memory.secrets import contains_secret
 
-__all__ = ["own_words", "statements", "speaks_of_self", "affirms", "addressed", "PASTED", "QUOTED"]
+__all__ = ["own_words", "statements", "speaks_of_self", "affirms", "names_self", "PASTED", "QUOTED"]
 
 PASTED = "[pasted text]"
 QUOTED = "[quote]"
@@ -69,6 +70,14 @@ _ASKING = re.compile(
     r"do you think|is it (?:weird|ok|okay|normal|bad|crazy|wise|smart|true)|am i|can i|could i)\b",
     re.IGNORECASE,
 )
+# what the user imagines, wishes or plans is not (yet) a fact: "if I ever get a dog I'd call it Rufus",
+# "if I had money I would drive to Vienna", "one day I want to open a bakery", "I wish I had a garden"
+_MODAL = r"(?:i'?d|i would|i'?ll|i will|i might|i could|i'?m gonna|im gonna|i want|i wanna)"
+_HYPOTHETICAL = re.compile(
+    rf"\bif\b[^.!?]*\b{_MODAL}\b|"
+    r"^\W*(?:\w+\W+){0,3}?(?:one day|someday|some day|in another life|i wish|i dream)\b",
+    re.IGNORECASE,
+)
 _FIRST_PERSON = re.compile(
     r"\b(?:i|i'm|im|i've|ive|i'd|i'll|me|my|mine|myself|we|we're|we've|our|ours|us)\b|\bi[’'](?:m|ve|d|ll)\b",
     re.IGNORECASE,
@@ -79,28 +88,25 @@ _AFFIRM = re.compile(
     r"thats (?:right|me)|uh-?huh|mhm|affirmative|absolutely|definitely|of course|you got it|spot on)\b",
     re.IGNORECASE,
 )
-_GREETING = (r"hey|hi|hiya|hello|heya|yo|dear|thanks|thank you|thx|ty|cheers|congrats|congratulations|"
-             r"morning|good morning|good evening|good night|night|bye|see you|welcome back|wow|oh|aw+|sorry")
-_SELF_NAMING = re.compile(r"\b(?:i'?m|i am|name'?s|name is|call me|this is|it'?s|signed|sign it|regards|cheers)"
-                          r"[,:]?\s*$", re.IGNORECASE)
+_SELF_NAMING = re.compile(r"(?:\b(?:i'?m|i am|name'?s|name is|call me|this is|it'?s|signed|sign(?: it)?(?: off)?"
+                          r"(?: as)?(?: from me)?|regards|cheers|under my name)|(?:^|[.!?\n])\s*put)[,:]?\s*$",
+                          re.IGNORECASE)
+_SELF_AFTER = re.compile(r"^\W{0,3}(?:here\b|[^.!?\n]{0,30}\b(?:that'?s|is|it'?s) me\b)", re.IGNORECASE)
+_OPENS_WITH = re.compile(r"^\W*(?:(?:yes|yeah|yep|ya|it'?s|its|i'?m|im)\W+)?$", re.IGNORECASE)
 
 
-def addressed(name: str, text: str) -> bool:
-    """Is `name` in `text` only someone the user talks to ("Hey Evan!", "thanks so much, Evan", "Evan, guess
-    what")? Then it is not the user's own name. False when the name is not in `text`."""
-    spots = list(re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE))
-    if not spots:
-        return False
-    for m in spots:
+def names_self(name: str, text: str, asked_name: bool = False) -> bool:
+    """Does the user give `name` as their own name in `text`? Only with a cue: "I'm Evan", "my name is Evan",
+    "call me Evan", "sign it Evan", "under my name, Evan", "Evan here", "Evan, that's me", or the name
+    opening a reply to a question about their name (`asked_name`). People name others far more often
+    than themselves ("Birgitta says it's fine", "Hey Evan!", a pasted "Hi Nadia, it's Callum")."""
+    for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
         before, after = text[: m.start()], text[m.end():]
-        if _SELF_NAMING.search(before):
-            return False
-        greeted = re.search(rf"(?:^|[.!?\n]\s*|,\s*)(?:{_GREETING})[\s,!]*$", before, re.IGNORECASE)
-        opens = re.search(r"(?:^|[.!?\n])\s*$", before) and re.match(r"\s*[,!]", after)
-        closes = re.search(r",\s*$", before) and re.match(r"\s*(?:[.!?…]|$)", after)
-        if not (greeted or opens or closes):
-            return False
-    return True
+        if _SELF_NAMING.search(before) or _SELF_AFTER.match(after):
+            return True
+        if asked_name and _OPENS_WITH.match(before):
+            return True
+    return False
 
 
 def own_words(text: str) -> str:
@@ -141,14 +147,14 @@ def _is_speech(m: re.Match, text: str) -> bool:
 
 
 def statements(text: str) -> str:
-    """The user's own statements in `text`: no pasted or quoted text, questions or secrets."""
+    """The user's own statements in `text`: no pasted or quoted text, questions, hypotheticals or secrets."""
     kept = []
     for sentence in _SENTENCE.split(own_words(text)):
         s = sentence.strip()
         if s.endswith("?"):  # "I'm from Oslo, how about you?" keeps "I'm from Oslo"
             m = _TAIL_QUESTION.match(s)
             s = m.group(1).strip() if m and not _QUESTION_START.match(s) else ""
-        if not s or _ASKING.match(s) or contains_secret(s):
+        if not s or _ASKING.match(s) or _HYPOTHETICAL.search(s) or contains_secret(s):
             continue
         kept.append(s)
     return " ".join(kept)

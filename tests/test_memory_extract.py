@@ -117,10 +117,37 @@ def test_a_name_the_user_addresses_is_not_their_name(text):
     assert facts(text, "name: Evan") == []
 
 
+@pytest.mark.parametrize("text", ["Evan says it's fine, he checks everything", "I'm sending it to Evan now",
+                                  "my supervisor, Dr. Evan Lund, wrote hers in third person",
+                                  "Evan will want quantities, ideally to the gram"])
+def test_a_name_said_without_a_self_naming_cue_is_not_the_users(text):
+    assert facts(text, "name: Evan") == []
+
+
 @pytest.mark.parametrize("text", ["Hi, I'm Evan", "hey! my name is Evan, nice to meet you",
-                                  "Evan here, long time no see", "hey Maria, it's Evan"])
+                                  "Evan here, long time no see", "hey Maria, it's Evan", "yeah sign it evan, nights",
+                                  "the booking is under my name, Evan", "Evan the choir star, that's me tonight"])
 def test_a_name_the_user_says_of_themselves_is_kept(text):
-    assert facts(text, "name: Evan") == [("name", "Evan")]
+    assert [(a, v.casefold()) for a, v in facts(text, "name: Evan")] == [("name", "evan")]
+
+
+def test_a_name_that_answers_a_question_about_it_is_kept():
+    asked = (("assistant", "Sure! What name should I put at the bottom?"),)
+    assert facts("evan. is that boring lol", "name: evan", asked) == [("name", "evan")]
+    assert facts("evan. is that boring lol", "name: evan", (("assistant", "Who should I send it to?"),)) == []
+
+
+@pytest.mark.parametrize("text", ["if I ever get a cat I'd call it Darwin", "If I had money I would drive to Vienna",
+                                  "one day I want to open a pastelaria here",
+                                  "Dream question: if I ever get to stop working, I'd love a couple of goats"])
+def test_hypotheticals_are_not_statements(text):
+    assert statements(text) == ""
+
+
+@pytest.mark.parametrize("text", ["if im not at work im at the gym", "I'd been a nurse for 10 years",
+                                  "I'll ask round the crown if anyone's done it", "I would love some help, I'm a welder"])
+def test_conditions_and_requests_are_still_statements(text):
+    assert statements(text) == text
 
 
 def test_a_value_that_only_echoes_its_attribute_is_dropped():
