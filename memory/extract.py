@@ -32,7 +32,7 @@ from config import Settings, UserError
 from memory.secrets import contains_secret
 from memory.shapes import canonical_text, normal_attribute, relation_of
 from memory.values import echoes_attribute, grounded, negated
-from memory.voice import affirms, names_self, speaks_of_self, statements
+from memory.voice import affirms, first_person, names_self, sentences, speaks_of_self, statements
 
 __all__ = ["ExtractedFact", "TurnInput", "Extractor", "extract", "get_extractor", "render_prompt", "parse_lines",
            "target_text", "to_facts", "value_sources", "last_assistant", "close_extractors", "ADAPTER_PATH",
@@ -178,16 +178,27 @@ def to_facts(turn: TurnInput, own: str, text: str) -> list[ExtractedFact]:
     return facts
 
 
+def readings(own: str) -> list[str]:
+    """What the extractor reads of one turn: all of the user's own words and, when they run to several
+    sentences, each sentence in the first person on its own. Reading a long turn whole, the 270M model
+    writes a fact or two and stops, or rambles; a sentence alone it reads well (natural dev recall of
+    repeated facts 0.31 → 0.37). The whole turn still links a sentence to the one before ("my sister
+    femke. she lives in oslo")."""
+    parts = sentences(own)
+    return [own] + ([p for p in parts if first_person(p)] if len(parts) > 1 else [])
+
+
 def extract(extractor: Extractor, turns: Sequence[TurnInput]) -> list[list[ExtractedFact]]:
     """Facts per turn. Turns the pre-filter rejects never reach the extractor."""
     own = [statements(t.text) for t in turns]
-    todo = [i for i, t in enumerate(turns) if speaks_of_self(own[i], last_assistant(t))]
+    jobs = [(i, r) for i, t in enumerate(turns) if speaks_of_self(own[i], last_assistant(t)) for r in readings(own[i])]
     out: list[list[ExtractedFact]] = [[] for _ in turns]
-    texts = extractor.lines([turns[i] for i in todo], [own[i] for i in todo]) if todo else []
-    if len(texts) != len(todo):
-        raise RuntimeError(f"extractor {extractor.name!r} answered {len(texts)} of {len(todo)} turns")
-    for i, text in zip(todo, texts):
-        out[i] = to_facts(turns[i], own[i], text)
+    texts = extractor.lines([turns[i] for i, _ in jobs], [o for _, o in jobs]) if jobs else []
+    if len(texts) != len(jobs):
+        raise RuntimeError(f"extractor {extractor.name!r} answered {len(texts)} of {len(jobs)} readings")
+    for (i, _), text in zip(jobs, texts):
+        have = {(f.attribute, f.value.casefold()) for f in out[i]}
+        out[i] += [f for f in to_facts(turns[i], own[i], text) if (f.attribute, f.value.casefold()) not in have]
     return out
 
 

@@ -14,7 +14,8 @@ import re
 
 from memory.secrets import contains_secret
 
-__all__ = ["own_words", "statements", "speaks_of_self", "affirms", "names_self", "PASTED", "QUOTED"]
+__all__ = ["own_words", "sentences", "first_person", "statements", "speaks_of_self", "affirms", "names_self", "PASTED",
+           "QUOTED"]
 
 PASTED = "[pasted text]"
 QUOTED = "[quote]"
@@ -88,7 +89,7 @@ _AFFIRM = re.compile(
     r"thats (?:right|me)|uh-?huh|mhm|affirmative|absolutely|definitely|of course|you got it|spot on)\b",
     re.IGNORECASE,
 )
-_SELF_NAMING = re.compile(r"(?:\b(?:i'?m|i am|name'?s|name is|call me|this is|it'?s|signed|sign(?: it)?(?: off)?"
+_SELF_NAMING = re.compile(r"(?:\b(?:i'?m|i am|my name'?s|my name is|call me|this is|it'?s|signed|sign(?: it)?(?: off)?"
                           r"(?: as)?(?: from me)?|regards|cheers|under my name)|(?:^|[.!?\n])\s*put)[,:]?\s*$",
                           re.IGNORECASE)
 _SELF_AFTER = re.compile(r"^\W{0,3}(?:here\b|[^.!?\n]{0,30}\b(?:that'?s|is|it'?s) me\b)", re.IGNORECASE)
@@ -146,11 +147,20 @@ def _is_speech(m: re.Match, text: str) -> bool:
     return bool(_SPEECH.search(text[max(0, m.start() - 30): m.start()]) or _FIRST_PERSON.search(inside))
 
 
+def sentences(text: str) -> list[str]:
+    """`text` cut into sentences (at . ! ? … and line breaks)."""
+    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+
+
+def first_person(text: str) -> bool:
+    """Does `text` speak in the first person (I, me, my, we, our…)?"""
+    return bool(_FIRST_PERSON.search(text))
+
+
 def statements(text: str) -> str:
     """The user's own statements in `text`: no pasted or quoted text, questions, hypotheticals or secrets."""
     kept = []
-    for sentence in _SENTENCE.split(own_words(text)):
-        s = sentence.strip()
+    for s in sentences(own_words(text)):
         if s.endswith("?"):  # "I'm from Oslo, how about you?" keeps "I'm from Oslo"
             m = _TAIL_QUESTION.match(s)
             s = m.group(1).strip() if m and not _QUESTION_START.match(s) else ""
@@ -173,7 +183,7 @@ def speaks_of_self(own: str, previous_assistant: str | None = None) -> bool:
     model. Longer ones do not: people drop the "I" ("sold the hilux n bought a subaru today")."""
     if not own.strip():
         return False
-    if _FIRST_PERSON.search(own):
+    if first_person(own):
         return True
     if len(re.findall(r"\w+", own)) >= 4 and not _REQUEST_START.match(own):
         return True

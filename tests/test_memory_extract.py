@@ -119,7 +119,8 @@ def test_a_name_the_user_addresses_is_not_their_name(text):
 
 @pytest.mark.parametrize("text", ["Evan says it's fine, he checks everything", "I'm sending it to Evan now",
                                   "my supervisor, Dr. Evan Lund, wrote hers in third person",
-                                  "Evan will want quantities, ideally to the gram"])
+                                  "Evan will want quantities, ideally to the gram",
+                                  "She plays the cello. Her name's Evan, if that makes you feel invested."])
 def test_a_name_said_without_a_self_naming_cue_is_not_the_users(text):
     assert facts(text, "name: Evan") == []
 
@@ -154,3 +155,15 @@ def test_a_value_that_only_echoes_its_attribute_is_dropped():
     text = "my cat pistachio just knocked my laptop off the desk, she's a tabby cat"
     assert facts(text, "cat's breed: cat\ncat's name: pistachio\ncat's breed: tabby cat") == [
         ("cat's name", "pistachio"), ("cat's breed", "tabby cat")]
+
+
+def test_a_long_turn_is_read_whole_and_sentence_by_sentence():
+    """Each first-person sentence of a turn is read alone too (the model misses facts deep in a long
+    turn); the facts of all readings are joined, each once."""
+    text = "She's wagging again. Con's my husband, I should say. Anyway, I sing in the choir."
+    fake = FakeExtractor({statements(text): "dog's name: Bramble",
+                          "Con's my husband, I should say.": "husband's name: Con",
+                          "Anyway, I sing in the choir.": "hobby: choir\nhusband's name: Con"})
+    [found] = extract(fake, [TurnInput(text)])
+    assert fake.seen == [text, "Con's my husband, I should say.", "Anyway, I sing in the choir."]
+    assert [(f.attribute, f.value) for f in found] == [("husband's name", "Con"), ("hobby", "choir")]
