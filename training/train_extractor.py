@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from config import load_settings  # noqa: E402
 from memory.extract import (  # noqa: E402
     ADAPTER_PATH, CONTEXT_TURNS, LlamaExtractor, TurnInput, last_assistant, value_sources, extract, parse_lines,
-    render_prompt, target_text,
+    readings, render_prompt, target_text,
 )
 from memory.shapes import normal_attribute  # noqa: E402
 from memory.values import grounded, values_compatible  # noqa: E402
@@ -112,18 +112,23 @@ def load_examples() -> list[dict]:
     return out
 
 
-def prepare(ex: dict) -> tuple[str, str] | None:
-    """(prompt, target) as the run-time extractor sees it, or None when the pre-filter skips the turn."""
+def prepare(ex: dict) -> list[tuple[str, str]] | None:
+    """(prompt, target) per reading of the turn as the run-time extractor reads it (the whole turn, and each
+    first-person sentence alone: `memory.extract.readings`), or None when the pre-filter skips the turn. A
+    sentence's target is the turn's facts whose values it says."""
     turn = ex["turn"]
     own = statements(turn.text)
     if not speaks_of_self(own, last_assistant(turn)):
         return None
-    sources = value_sources(turn, own)
-    lines = []
-    for attr, value, episodic, update in parse_lines("\n".join(ex["facts"])):
-        if grounded(value, sources):
-            lines.append(f"{'~' if episodic else ''}{normal_attribute(attr)}: {value}{' (new)' if update else ''}")
-    return render_prompt(turn, own), target_text(lines)
+    out = []
+    for reading in readings(own):
+        sources = value_sources(turn, reading)
+        lines = []
+        for attr, value, episodic, update in parse_lines("\n".join(ex["facts"])):
+            if grounded(value, sources):
+                lines.append(f"{'~' if episodic else ''}{normal_attribute(attr)}: {value}{' (new)' if update else ''}")
+        out.append((render_prompt(turn, reading), target_text(lines)))
+    return out
 
 
 def split_of(ex: dict) -> str:
@@ -208,7 +213,7 @@ def main(argv=None) -> int:
             skipped += 1
             lost += bool(ex["facts"])
             continue
-        pairs += [p] * (2 if Path(ex["file"]).match(args.twice + ".jsonl") else 1)
+        pairs += p * (2 if Path(ex["file"]).match(args.twice + ".jsonl") else 1)
     with_facts = [p for p in pairs if p[1].strip() != "none"]
     nones = [p for p in pairs if p[1].strip() == "none"]
     keep = min(len(nones), int(len(with_facts) * args.none_share / (1 - args.none_share)))
@@ -243,13 +248,14 @@ def main(argv=None) -> int:
 
 def train_adapter(settings, pairs, args, out: Path) -> None:
     from consolidation.adapter_file import write_lora_gguf
-    from consolidation.base_model import load_base_model
+    from consolidation.base_model import load_base_model, uses_bf16
     from consolidation.train import Example, LoraTrainConfig, lora_state_dict, train_lora
 
     model, tokenizer, info = load_base_model(settings)
     steps = args.steps or int(len(pairs) * args.epochs / args.batch)
     cfg = LoraTrainConfig(rank=args.rank, alpha=2.0 * args.rank, learning_rate=args.lr, steps=steps,
-                          batch_size=args.batch, seed=args.seed)
+                          batch_size=args.batch, seed=args.seed,
+                          bf16=uses_bf16(settings.consolidation.precision, next(model.parameters()).device.type))
     t0 = time.perf_counter()
 
     def on_step(i, loss):
