@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from config import load_settings  # noqa: E402
 from memory.extract import (  # noqa: E402
     ADAPTER_PATH, CONTEXT_TURNS, LlamaExtractor, TurnInput, last_assistant, value_sources, extract, parse_lines,
-    readings, render_prompt, target_text,
+    render_prompt, target_text,
 )
 from memory.shapes import normal_attribute  # noqa: E402
 from memory.values import grounded, values_compatible  # noqa: E402
@@ -112,23 +112,20 @@ def load_examples() -> list[dict]:
     return out
 
 
-def prepare(ex: dict) -> list[tuple[str, str]] | None:
-    """(prompt, target) per reading of the turn as the run-time extractor reads it (the whole turn, and each
-    first-person sentence alone: `memory.extract.readings`), or None when the pre-filter skips the turn. A
-    sentence's target is the turn's facts whose values it says."""
+def prepare(ex: dict) -> tuple[str, str] | None:
+    """(prompt, target) as the run-time extractor reads the whole turn, or None when the pre-filter skips it.
+    (Training on each sentence alone as well, as the run-time extractor also reads them, was measured and
+    lost recall: bench/results/experiments/README.md, v4.)"""
     turn = ex["turn"]
     own = statements(turn.text)
     if not speaks_of_self(own, last_assistant(turn)):
         return None
-    out = []
-    for reading in readings(own):
-        sources = value_sources(turn, reading)
-        lines = []
-        for attr, value, episodic, update in parse_lines("\n".join(ex["facts"])):
-            if grounded(value, sources):
-                lines.append(f"{'~' if episodic else ''}{normal_attribute(attr)}: {value}{' (new)' if update else ''}")
-        out.append((render_prompt(turn, reading), target_text(lines)))
-    return out
+    sources = value_sources(turn, own)
+    lines = []
+    for attr, value, episodic, update in parse_lines("\n".join(ex["facts"])):
+        if grounded(value, sources):
+            lines.append(f"{'~' if episodic else ''}{normal_attribute(attr)}: {value}{' (new)' if update else ''}")
+    return render_prompt(turn, own), target_text(lines)
 
 
 def split_of(ex: dict) -> str:
@@ -213,7 +210,7 @@ def main(argv=None) -> int:
             skipped += 1
             lost += bool(ex["facts"])
             continue
-        pairs += p * (2 if Path(ex["file"]).match(args.twice + ".jsonl") else 1)
+        pairs += [p] * (2 if Path(ex["file"]).match(args.twice + ".jsonl") else 1)
     with_facts = [p for p in pairs if p[1].strip() != "none"]
     nones = [p for p in pairs if p[1].strip() == "none"]
     keep = min(len(nones), int(len(with_facts) * args.none_share / (1 - args.none_share)))
