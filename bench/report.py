@@ -376,10 +376,15 @@ def detection_section(d: dict[str, dict]) -> list[str]:
                   *table(["data", "size", "precision / recall", "traps promoted", "user turns/s"], rows), "",
                   f"*{main['date']}, {main['cpu_count']} cores; `{main['command'].strip()}`; "
                   f"{_adapter(main)}*", ""]
-        earlier = [(name, part) for name, part in (("LoCoMo", lo), ("chat latency", main.get("chat_latency")))
+        earlier = [(name, part) for name, part in (("natural test", run.get("natural_test")),
+                                                   ("natural dev", run.get("natural_dev")), ("LoCoMo", lo),
+                                                   ("older dev set", dv), ("chat latency", main.get("chat_latency")))
                    if part and part.get("measured")]
+        stamps: dict[tuple[str, str], list[str]] = {}
         for name, part in earlier:
-            lines += [f"*{name}: measured {part['measured']} (not re-run since); `{part['command'].strip()}`*", ""]
+            stamps.setdefault((part["measured"], part["command"].strip()), []).append(name)
+        for (when, command), names in stamps.items():
+            lines += [f"*{', '.join(names)}: measured {when} (not re-run since); `{command}`*", ""]
         if lo and check:
             lines += [f"¹ LoCoMo precision: {check['correct']} of {check['total']} sampled candidates judged correct by "
                       "a reader of the conversations who did not build the extractor "

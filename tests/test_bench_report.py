@@ -189,3 +189,12 @@ def test_a_part_not_re_run_keeps_its_own_date_and_command(report):
     assert run["locomo"]["measured"] == "2026-11-29 20:00 UTC"
     text = "\n".join(report.detection_section({"model": new}))
     assert "*LoCoMo: measured 2026-11-29 20:00 UTC (not re-run since); `python bench/detection.py`*" in text
+    # a run of another part only: every table row carried over says when it was measured, one line per run
+    latency = {"date": "2026-11-30 09:00 UTC", "cpu_count": 2, "command": "python bench/detection.py --parts latency",
+               "runs": [{"extractor": "model"}], "chat_latency": {"no_extractor_ms": 1, "extractor_loaded_ms": 1,
+                                                                  "while_extracting_ms": 2, "n": 12}}
+    detection.merge(latency, new)
+    text = "\n".join(report.detection_section({"model": latency}))
+    assert ("*natural dev: measured 2026-11-30 08:00 UTC (not re-run since); "
+            "`python bench/detection.py --parts natural`*") in text
+    assert "*LoCoMo: measured 2026-11-29 20:00 UTC (not re-run since); `python bench/detection.py`*" in text
