@@ -18,10 +18,9 @@ Rules (see docs/memory.md):
   the shapes table does not call multi-valued) the newer value wins once it was stated as an
   explicit update ("I moved to Bergen") or in as many sessions as the older one and at least
   `min_sessions`: the older fact is then `superseded` (superseded_by = the newer fact). One stray
-  mention of another city overturns nothing (extraction is noisy: "I tutor kids in Lagos" can read as a
-  home city), not even a city said once before, which can still gather its own sessions. Multi-valued attributes (allergies, hobbies,
-  siblings' names) never supersede. The
-  newer fact needs its own `min_sessions` support to become a candidate — except when it was
+  mention of another city overturns nothing (extraction is noisy: "I tutor kids in Lagos" can read
+  as a home city), not even a city said once before, which can still gather its own sessions.
+  Multi-valued attributes (allergies, hobbies, siblings' names) never supersede. The newer fact needs its own `min_sessions` support to become a candidate — except when it was
   stated as an explicit update and the fact it replaces was already a candidate or
   consolidated: then it is a candidate at once (the user is correcting something the agent
   already relies on).
@@ -273,8 +272,8 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
                     continue
 
             # 3. updates: the newer value wins when it was stated as an update or has been said in as many
-            # sessions as the older one (one stray mention does not overturn what the user keeps saying);
-            # never for multi-valued attributes (a new hobby does not end the others)
+            # sessions as the older one and in `min_sessions` (one stray mention overturns nothing); never for
+            # multi-valued attributes (a new hobby does not end the others)
             match.updated = match.updated or ef.update
             if is_multi_valued(f.attribute):
                 continue

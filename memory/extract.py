@@ -191,7 +191,8 @@ def readings(own: str) -> list[str]:
 def extract(extractor: Extractor, turns: Sequence[TurnInput]) -> list[list[ExtractedFact]]:
     """Facts per turn. Turns the pre-filter rejects never reach the extractor."""
     own = [statements(t.text) for t in turns]
-    jobs = [(i, r) for i, t in enumerate(turns) if speaks_of_self(own[i], last_assistant(t)) for r in readings(own[i])]
+    jobs = [(i, r) for i, t in enumerate(turns) if speaks_of_self(own[i], last_assistant(t))
+            for r in readings(own[i])]
     out: list[list[ExtractedFact]] = [[] for _ in turns]
     texts = extractor.lines([turns[i] for i, _ in jobs], [o for _, o in jobs]) if jobs else []
     if len(texts) != len(jobs):
