@@ -2,8 +2,7 @@
 
 (a) efficacy on trained questions, (b) recall on held-out paraphrases, (c) retention: the trained
 questions of facts consolidated earlier still answered right (their held-out questions count in
-recall: counted twice, a held-out question every version missed failed retention too),
-(d) locality: unrelated-bank greedy answers unchanged vs. the base model,
+recall only), (d) locality: unrelated-bank greedy answers unchanged vs. the base model,
 (e) knowledge retention on bank questions the base answers correctly, (f) that superseded
 and forgotten values are no longer produced, and (g) absence: asked about something the user
 never said, no learned value comes out (consolidation/absence.py). Locality and knowledge are
