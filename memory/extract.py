@@ -32,7 +32,7 @@ from config import Settings, UserError
 from memory.secrets import contains_secret
 from memory.shapes import canonical_text, normal_attribute, relation_of
 from memory.values import echoes_attribute, grounded, negated
-from memory.voice import affirms, first_person, names_self, sentences, speaks_of_self, statements
+from memory.voice import affirms, first_person, names_self, of_someone_else, sentences, speaks_of_self, statements
 
 __all__ = ["ExtractedFact", "TurnInput", "Extractor", "extract", "get_extractor", "render_prompt", "parse_lines",
            "target_text", "to_facts", "value_sources", "last_assistant", "close_extractors", "ADAPTER_PATH",
@@ -197,9 +197,11 @@ def extract(extractor: Extractor, turns: Sequence[TurnInput]) -> list[list[Extra
     texts = extractor.lines([turns[i] for i, _ in jobs], [o for _, o in jobs]) if jobs else []
     if len(texts) != len(jobs):
         raise RuntimeError(f"extractor {extractor.name!r} answered {len(texts)} of {len(jobs)} readings")
-    for (i, _), text in zip(jobs, texts):
+    for (i, reading), text in zip(jobs, texts):
         have = {(f.attribute, f.value.casefold()) for f in out[i]}
-        out[i] += [f for f in to_facts(turns[i], own[i], text) if (f.attribute, f.value.casefold()) not in have]
+        others = of_someone_else(reading)  # "shes the only vet in cape town": her city, not the user's
+        out[i] += [f for f in to_facts(turns[i], own[i], text)
+                   if (f.attribute, f.value.casefold()) not in have and not (others and f.subject == "user")]
     return out
 
 

@@ -14,7 +14,7 @@ import re
 
 from memory.secrets import contains_secret
 
-__all__ = ["own_words", "sentences", "first_person", "statements", "speaks_of_self", "affirms", "names_self", "PASTED",
+__all__ = ["own_words", "sentences", "first_person", "of_someone_else", "statements", "speaks_of_self", "affirms", "names_self", "PASTED",
            "QUOTED"]
 
 PASTED = "[pasted text]"
@@ -83,6 +83,8 @@ _FIRST_PERSON = re.compile(
     r"\b(?:i|i'm|im|i've|ive|i'd|i'll|me|my|mine|myself|we|we're|we've|our|ours|us)\b|\bi[’'](?:m|ve|d|ll)\b",
     re.IGNORECASE,
 )
+_THIRD_PERSON = re.compile(r"\b(?:she|he|they|she['’]?s|he['’]?s|they['’]?re)\b",
+                           re.IGNORECASE)
 _REQUEST_START = re.compile(r"^\W*(?:(?:can|could|would|will) (?:you|u|ya)|please|pls|plz|help)\b", re.IGNORECASE)
 _AFFIRM = re.compile(
     r"^\W*(?:yes|yeah|yep|yup|yea|ya|right|correct|exactly|indeed|sure|true|that's (?:right|me|true|correct)|"
@@ -157,8 +159,17 @@ def first_person(text: str) -> bool:
     return bool(_FIRST_PERSON.search(text))
 
 
+def of_someone_else(text: str) -> bool:
+    """Is `text` about someone else: no first person, and a he, she or they doing the talking ("femke sent
+    pics, shes the only vet in cape town")? Without a pronoun it may be the user with the "I" dropped
+    ("sold the hilux n bought a subaru today")."""
+    return not first_person(text) and bool(_THIRD_PERSON.search(text))
+
+
 def statements(text: str) -> str:
-    """The user's own statements in `text`: no pasted or quoted text, questions, hypotheticals or secrets."""
+    """The user's own statements in `text`: no pasted or quoted text, questions, hypotheticals or secrets;
+    one sentence a line (a chat turn's line breaks end sentences that carry no full stop: "like 60 euro
+    max\nim 16 not a millionaire")."""
     kept = []
     for s in sentences(own_words(text)):
         if s.endswith("?"):  # "I'm from Oslo, how about you?" keeps "I'm from Oslo"
@@ -167,7 +178,7 @@ def statements(text: str) -> str:
         if not s or _ASKING.match(s) or _HYPOTHETICAL.search(s) or contains_secret(s):
             continue
         kept.append(s)
-    return " ".join(kept)
+    return "\n".join(kept)
 
 
 def affirms(text: str) -> bool:

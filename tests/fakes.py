@@ -73,8 +73,9 @@ class FakeExtractor:
         self.seen: list[str] = []
 
     def lines(self, turns, own) -> list[str]:
-        self.seen.extend(own)
-        return [self.script.get(o, "none") for o in own]
+        flat = [" ".join(o.split()) for o in own]  # as the model's prompt shows them (one line)
+        self.seen.extend(flat)
+        return [self.script.get(o, "none") for o in flat]
 
 
 class BlockingExtractor:

@@ -14,7 +14,7 @@ from tests.fakes import FakeExtractor
 
 def facts(text, lines, context=()):
     """The facts the fake's `lines` (for the user's own words of `text`) turn into."""
-    own = statements(text)
+    own = " ".join(statements(text).split())  # one line, as the model's prompt shows it
     [found] = extract(FakeExtractor({own: lines}), [TurnInput(text, tuple(context))])
     return [(f.attribute, f.value) for f in found]
 
@@ -155,6 +155,30 @@ def test_a_value_that_only_echoes_its_attribute_is_dropped():
     text = "my cat pistachio just knocked my laptop off the desk, she's a tabby cat"
     assert facts(text, "cat's breed: cat\ncat's name: pistachio\ncat's breed: tabby cat") == [
         ("cat's name", "pistachio"), ("cat's breed", "tabby cat")]
+
+
+def test_the_lines_of_a_turn_are_its_sentences():
+    """Chat turns end sentences with a line break more often than a full stop: each first-person line is
+    read alone too ("like 60 euro max" ran into "im 16 …" and the model read a budget of 160)."""
+    text = "like 60 euro max\nim 16 not a millionaire"
+    fake = FakeExtractor({"like 60 euro max im 16 not a millionaire": "budget: 160 euro",
+                          "im 16 not a millionaire": "age: 16"})
+    [found] = extract(fake, [TurnInput(text)])
+    assert fake.seen == ["like 60 euro max im 16 not a millionaire", "im 16 not a millionaire"]
+    assert [(f.attribute, f.value) for f in found] == [("age", "16")]
+
+
+@pytest.mark.parametrize("text, lines, kept", [
+    ("ty. in other news femke sent pics, shes the only vet in cape town",
+     "home city: cape town\nsister's job title: vet", [("sister's job title", "vet")]),
+    ("theyre moving to leeds in june", "home city: leeds", []),
+    ("sold the hilux n bought a subaru today", "car: subaru", [("car", "subaru")]),
+    ("she says im the best welder on site", "job title: welder", [("job title", "welder")]),
+])
+def test_a_reading_about_someone_else_states_no_fact_of_the_users(text, lines, kept):
+    """No first person, and a he, she or they doing the talking: the facts are theirs, not the user's.
+    Without a pronoun the user may have dropped the "I"."""
+    assert facts(text, lines) == kept
 
 
 def test_a_long_turn_is_read_whole_and_sentence_by_sentence():
