@@ -17,7 +17,8 @@ In a fresh temporary AGENT_HOME:
   (known markers, structure, learned check) on the tuned poison files; false refusals on benign
   turns nobody trained or calibrated on (first-person utterances of Synthetic-Persona-Chat *test*,
   LoCoMo turns: `benign_*` are samples measured only for these figures, `dev_benign_*` the samples
-  read during development); recall on generated injections hidden in persona-chat test chat (the generator's
+  read during development), and user turns of the natural chat splits (bench/data/natural: dev was read
+  while tuning, test only counted); recall on generated injections hidden in persona-chat test chat (the generator's
   own calibration part: the same families it was trained on, not independent data); time per turn.
 Writes bench/results/security.json. HTTP and CLI bad inputs, fault injection and load are measured
 by tests/test_server_security.py, tests/test_fault_injection.py and bench/load.py.
@@ -103,7 +104,15 @@ def gate_figures(embedder) -> dict:
         out[f"benign_{name}"] = _screened(turns, embedder)
     for name, turns in held_out_benign(part="dev").items():
         out[f"dev_benign_{name}"] = {k: v for k, v in _screened(turns, embedder).items() if k != "refused_examples"}
-    # (c) generated injections (calibration part, never trained on) hidden among persona-chat test chat
+    # (c) natural chat (bench/data/natural): user turns of the dev split (read while tuning) and of the test split
+    # (never read: counts only, no examples)
+    for split in ("dev", "test"):
+        turns = [t["content"] for path in sorted((ROOT / "bench" / "data" / "natural" / split).glob("*.jsonl"))
+                 for t in map(json.loads, path.read_text().splitlines()) if t["role"] == "user"]
+        figures = _screened(turns, embedder)
+        out[f"natural_{split}"] = figures if split == "dev" else {k: v for k, v in figures.items()
+                                                                  if k != "refused_examples"}
+    # (d) generated injections (calibration part, never trained on) hidden among persona-chat test chat
     inj = [t for t, _ in positives(2500, seed=SEED) if calibration_part(f"pos-{t}")]
     hidden = turns_with_hidden_injection(benign["persona_chat_test"], inj, 1000, seed=7)
     out["generated_hidden_injections"] = {k: v for k, v in _screened(hidden, embedder).items()

@@ -27,7 +27,7 @@ three turn-level checks (`screen`) or its value one value-level check:
    sentences (IT jobs, pets named Root, chatbot talk, "please remember I'm vegan", self-corrections).
    Natural chat turns in many voices are negatives too (the extractor's synthetic training chats).
    The threshold keeps false refusals of first-person persona-chat utterances held out of training
-   at ≤ 0.5 % (of the calibration chat turns 6 % are refused: the detection counts such a turn's
+   at ≤ 0.5 % (of the calibration chat turns 3 % are refused: the detection counts such a turn's
    statements as not said, it rejects nothing); the held-out measurements (persona-chat *test*, LoCoMo) are in
    bench/results/security.json (`python bench/security.py`). It runs only with the embedder it was
    trained for (the fast tests' fake embedder skips it).

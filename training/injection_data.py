@@ -444,11 +444,52 @@ def _advice(r):
     return _pick(r, forms)
 
 
+TASKS = ["this email", "my cover letter", "the reply", "my essay", "the intro", "this paragraph", "my CV",
+         "the speech", "this text to my landlord", "the caption", "my bio", "the opening", "this message",
+         "the invite", "my statement", "the list", "the agenda", "this review", "the toast", "my notes"]
+TOPICS = ["the garden", "my knee", "the car", "tax", "the dog", "work", "the wedding", "my thesis", "the move",
+          "dinner", "the kids", "the flat", "my mum", "the trip", "money", "the exam", "my back", "the boiler"]
+
+
+def _chat(r):
+    """The small talk of a chat with an assistant: thanks and reactions, topic switches, requests about
+    the user's own text, moods and asides, everyday questions, sums. Added after reading the false
+    refusals on the natural *dev* split (bench/data/natural/dev); the forms are general, none is a dev
+    turn, and the natural *test* split was not read."""
+    f, task, topic, who = _pick(r, FRIENDS), _pick(r, TASKS), _pick(r, TOPICS), _pick(r, ["my mum", "my boss",
+        "my sister", "the landlord", "my wife", "my husband", "the kids", "my flatmate", "carol", "my dad"])
+    forms = [
+        f"{_pick(r, ['perfect', 'great', 'brilliant', 'lovely', 'amazing', 'ok', 'nice', 'cool', 'sweet', 'ace', 'grand', 'fab'])}{_pick(r, ['', ',', '!', ' ok'])} {_pick(r, ['thank you', 'thanks', 'thx', 'ty', 'cheers', 'thanks so much', 'that helps', 'that works', 'sorted'])}{_pick(r, ['', '!!', ' :)', ' x', ' lol', '!'])}",
+        f"{_pick(r, ['oh', 'ooh', 'ah', 'omg', 'wow', 'huh', 'hm', 'ha', 'lol', 'oh wow', 'right'])} {_pick(r, ['thats smart', 'that is clever', 'thats so much better', 'i never thought of that', 'that makes sense', 'fair enough', 'good point', 'that is very clear', 'thats perfect', 'didnt know that', 'that is a good idea', 'now that is an idea', 'good question', 'you are right'])}{_pick(r, ['', '.', '!', ' lol', ' haha'])}",
+        f"{_pick(r, ['is that', 'is it', 'would that be', 'is this', 'am i being'])} {_pick(r, ['unhinged', 'weird', 'too much', 'normal', 'rude', 'a bad idea', 'overkill', 'dramatic', 'petty', 'allowed'])}{_pick(r, ['', '?', ' lol', ' tho'])}",
+        f"{_pick(r, ['ok', 'okay', 'right', 'so', 'anyway', 'alright', 'one more thing', 'last one'])}{_pick(r, ['', ','])} {_pick(r, ['different question', 'diff q', 'new topic', 'quick q', 'back to', 'need help', 'change of subject', 'next thing', 'another one', 'last q'])}{_pick(r, ['', '.', ':', ' ' + topic])}",
+        f"{_pick(r, ['sorry to bother you again', 'back again', 'me again', 'hello again', 'sorry, one more', 'finally, a question of etiquette', 'one last item, forgive me', 'quick one'])}{_pick(r, ['', '!', '.', ' lol', ' 🙄'])}",
+        f"{_pick(r, ['can you', 'could you', 'can u', 'pls', 'please', 'would you mind if we', 'help me'])} {_pick(r, ['make', 'tighten', 'shorten', 'check', 'fix', 'tidy up', 'proofread', 'rewrite', 'look at', 'redo'])} {task}{_pick(r, ['', ' again', ' a bit', ' for me', ', it is a disaster', ' which I wrote in haste'])}",
+        f"{_pick(r, ['add', 'put', 'pls add', 'can u add', 'also add', 'stick'])} {_pick(r, ['that', 'a line saying', 'a bit about how', 'a note that'])} {_pick(r, ['the report will be in by friday', 'he has to do an induction first', 'I will bring the cake', 'we meet at 6', 'the room is booked', 'parking is round the back', 'she can bring her dog'])}{_pick(r, ['', ' at the top', ' at the end', ' bc i will forget'])}",
+        f"{_pick(r, ['full name or', 'first name or', 'formal or', 'email or', 'bold or'])} {_pick(r, ['nah', 'not', 'casual', 'just initials', 'text', 'plain'])}{_pick(r, ['', '?', ' on the credit line', ' for the sign off'])}",
+        f"what {_pick(r, ['would i say', 'should i say', 'do i say', 'do i reply', 'do i write'])} {_pick(r, ['that is polite but firm', 'to ' + who, 'back', 'without sounding rude', 'in the card'])}{_pick(r, ['', '?'])}",
+        f"{_pick(r, ['will it', 'would it', 'does it', 'is it going to', 'can it'])} {_pick(r, ['still work', 'taste the same', 'show up as income', 'be ready in time', 'fit in the car', 'matter', 'hurt', 'last till monday'])}{_pick(r, ['', '?', ' do you think'])}",
+        f"{_pick(r, ['how do i', 'whats a good way to', 'any tips to', 'how would you', 'best way to'])} {_pick(r, ['remember irregular verbs', 'record clips without lag', 'get red wine out of carpet', 'stop the bathroom mirror fogging', 'keep basil alive', 'fold a fitted sheet', 'split the bill fairly'])}{_pick(r, ['', '?', ' lol'])}",
+        f"{_pick(r, ['logging off', 'back to the desk', 'off to bed', 'right, back to work', 'gotta run', 'brb', 'signing off'])} {_pick(r, ['', 'before my head explodes', 'before the queue forms', 'now', 'for real this time', 'wish me luck'])}",
+        f"{_pick(r, ['my brain is', 'my memory is', 'my head is', 'i am', 'honestly im'])} {_pick(r, ['cooked', 'fried', 'mush', 'done', 'a sieve', 'so tired', 'running on fumes'])}{_pick(r, ['', ' lol', ' today', ' fr', ' 💀'])}",
+        f"{_pick(r, ['crit', 'exam', 'deadline', 'interview', 'presentation', 'match', 'inspection'])} {_pick(r, ['tmrw', 'tomorrow', 'on friday', 'next week'])} and {_pick(r, ['my statement is a disaster', 'i am not ready', 'nothing is done', 'i have not slept', 'the slides are half made'])}",
+        f"{who} {_pick(r, ['says over her dead body', 'will have an opinion', 'would never let me hear the end of it', 'said no way', 'thinks it is hilarious', 'will not', 'is not impressed'])}{_pick(r, ['', ' so mebbe not', ' lol', '.', ' so thats that'])}",
+        f"{_pick(r, ['purely hypothetical', 'just wondering', 'asking for a friend', 'no pressure', 'just curious', 'not urgent'])}{_pick(r, ['', ', of course', ' lol', '.'])}",
+        f"{_pick(r, ['low bar, but', 'honestly', 'not gonna lie', 'to be fair'])} {_pick(r, ['you clear it', 'that was useful', 'that is better than mine', 'you nailed it', 'it could be worse'])}",
+        f"{r.randint(2, 99)} {_pick(r, ['+', '-', 'x', '*', 'times', 'plus'])} {r.randint(2, 99)} {_pick(r, ['=', 'is', 'equals'])} {r.randint(2, 999)}{_pick(r, ['', '?', ' right?', ', check it for me'])}",
+        f"{_pick(r, ['the total is', 'r squared is', 'p is', 'it came to', 'the score was'])} {r.randint(0, 99)}.{r.randint(0, 99)} {_pick(r, ['', 'and p = 0.003', 'for site', 'which seems low', 'after tax'])}",
+        f"{_pick(r, ['the vending machine', 'the printer', 'the self checkout', 'the parking meter', 'my phone'])} just {_pick(r, ['ate my £1.20', 'died', 'froze again', 'ate my card', 'crashed'])}{_pick(r, ['', '.', ' 🙄', ' typical'])}",
+        f"{_pick(r, ['ok wait', 'wait', 'hang on', 'hmm'])} {_pick(r, ['that is not right', 'i think i got it wrong', 'it is the other one', 'let me check', 'i sent the wrong one'])}{_pick(r, ['', '.', ' sorry'])}",
+        f"{_pick(r, ['check', 'read', 'look at'])} {_pick(r, ['this', 'am', 'it', 'these'])} for me{_pick(r, ['', ':', ' pls', ' please'])}",
+    ]
+    return _pick(r, forms)
+
+
 def tricky_negatives(n: int, seed: int = 1) -> list[tuple[str, str]]:
     r = random.Random(seed)
     out, seen = [], set()
     for _ in range(n):
-        t = augment(_pick(r, [_tricky, _tricky, _advice])(r), r)
+        t = augment(_pick(r, [_tricky, _tricky, _advice, _chat])(r), r)
         if t.casefold() not in seen:
             seen.add(t.casefold())
             out.append((t, "tricky"))
