@@ -13,7 +13,8 @@ Rules (see docs/memory.md):
   person or pet in their own words in another session ("my sister Femke lives in Cape Town" …
   days later "femke sent pics of a penguin"): people say who someone is once and then use the
   name. So does a value of the user's own that the extractor wrote as a proper name ("Leeds",
-  "Honda Jazz") and that is no other fact's value; never a common word ("the neighbour's dog"). Episodic facts (one-off events) are recorded but never become candidates.
+  "Honda Jazz") and that is no other fact's value, or only the value of an attribute that does not take
+  names (a hobby "cardiff" beside a home city "Cardiff"); never a common word ("the neighbour's dog"). Episodic facts (one-off events) are recorded but never become candidates.
 * Updates: for a single-valued attribute (home city, employer, car, a spouse's name, any attribute
   the shapes table does not call multi-valued) the newer value wins once it was stated as an
   explicit update ("I moved to Bergen") or in as many sessions as the older one and at least
@@ -53,7 +54,7 @@ from config import Settings
 from memory.admission import refusal, screen
 from memory.extract import CONTEXT_TURNS, ExtractedFact, Extractor, TurnInput, extract
 from memory.ledger import ACTIVE, Fact, Ledger, fact_id
-from memory.shapes import is_multi_valued, is_name, relation_of, same_relation
+from memory.shapes import is_multi_valued, is_name, relation_of, same_relation, takes_proper_names
 from memory.values import attribute_key, stem, value_key, values_compatible
 from memory.voice import own_words
 
@@ -141,6 +142,12 @@ def _proper(value: str) -> bool:
     wrote it? People type lowercase; the extractor capitalises what it reads as a name."""
     words = re.findall(r"[^\W\d_][\w'-]*", value)
     return bool(words) and any(w[0].isupper() and w != "I" for w in words)
+
+
+def _outranks(attribute: str, other: str) -> bool:
+    """Is a value both facts hold (the extractor read "cardiff" as a home city in one session, as a hobby in
+    another) the first's rather than the other's: a home city, an employer, a name, but not a hobby?"""
+    return takes_proper_names(attribute) and not takes_proper_names(other)
 
 
 def _stems(value: str) -> set[str]:
@@ -301,15 +308,15 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
                     break
 
         # 4. a name said again: the person or pet the user named comes up in the own words of other sessions;
-        # so does the user's own proper-name value ("Leeds", "Honda Jazz") that is no other fact's value
+        # so does the user's own proper-name value ("Leeds", "Honda Jazz") whose attribute outranks every other fact holding it
         values = _by_stem([lv.fact for lv in live.values() if lv.fact.status != "rejected"])
         for lv in live.values():
             f = lv.fact
             if f.status != "observed" or f.kind != "stable":
                 continue
-            if not (is_name(f.attribute) or (f.subject == "user" and _proper(f.value) and not any(
-                    o.attribute != f.attribute and values_compatible(o.value, f.value)
-                    for t in _stems(f.value) for o in values[t]))):
+            if not (is_name(f.attribute) or (f.subject == "user" and _proper(f.value) and all(
+                    _outranks(f.attribute, o.attribute) for t in _stems(f.value) for o in values[t]
+                    if o.attribute != f.attribute and values_compatible(o.value, f.value)))):
                 continue
             for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.sessions):
                 # the turn gives the value to someone else ("my cousin is called zaria too"); another of the

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from memory.values import article, attribute_key
 
 __all__ = ["Shape", "shape_of", "canonical_text", "is_multi_valued", "is_name", "normal_attribute", "relation_of",
-           "same_relation", "SHAPES"]
+           "same_relation", "takes_proper_names", "SHAPES"]
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,16 @@ class Shape:
     answer: str
     questions: tuple[str, ...]
     multi: bool = False
+    proper: bool = False  # its values are proper names: people, pets, places, organisations, makes
 
 
-def _s(key, sentence, answer, questions, multi=False) -> Shape:
-    return Shape(key, sentence, answer, tuple(questions), multi)
+def _s(key, sentence, answer, questions, multi=False, proper=False) -> Shape:
+    return Shape(key, sentence, answer, tuple(questions), multi, proper)
 
 
 SHAPES: tuple[Shape, ...] = (
     _s("name", "My name is {v}.", "Your name is {v}.",
-       ["What is my name?", "What's my name?", "Who am I?", "Tell me my name."]),
+       ["What is my name?", "What's my name?", "Who am I?", "Tell me my name."], proper=True),
     _s("age", "I am {v} years old.", "You are {v} years old.",
        ["How old am I?", "What is my age?", "What age am I?"]),
     _s("birthday", "My birthday is {v}.", "Your birthday is {v}.",
@@ -50,23 +51,23 @@ SHAPES: tuple[Shape, ...] = (
     _s("birth year", "I was born in {v}.", "You were born in {v}.",
        ["What year was I born?", "When was I born?", "What is my birth year?"]),
     _s("birthplace", "I was born in {v}.", "You were born in {v}.",
-       ["Where was I born?", "What is my birthplace?", "Which place was I born in?"]),
+       ["Where was I born?", "What is my birthplace?", "Which place was I born in?"], proper=True),
     _s("home city", "I live in {v}.", "You live in {v}.",
        ["Where do I live?", "Which city do I live in?", "Where is my home?", "Where am I living these days?",
-        "What city is my home?"]),
+        "What city is my home?"], proper=True),
     _s("hometown", "I am from {v}.", "You are from {v}.",
-       ["Where am I from?", "What is my hometown?", "Where did I grow up?", "Where do I come from?"]),
+       ["Where am I from?", "What is my hometown?", "Where did I grow up?", "Where do I come from?"], proper=True),
     _s("nationality", "I am {v}.", "You are {v}.",
-       ["What is my nationality?", "What nationality am I?", "Which country's citizen am I?"]),
+       ["What is my nationality?", "What nationality am I?", "Which country's citizen am I?"], proper=True),
     _s("job title", "I work as {art} {v}.", "You work as {art} {v}.",
        ["What is my job?", "What do I do for a living?", "What is my profession?", "What work do I do?"]),
     _s("employer", "I work at {v}.", "You work at {v}.",
        ["Where do I work?", "Which company do I work for?", "Who is my employer?", "What company employs me?",
-        "Where is my job?"]),
+        "Where is my job?"], proper=True),
     _s("workplace", "I work at {v}.", "You work at {v}.",
-       ["Where do I work?", "What is my workplace?", "Where is my job?"]),
+       ["Where do I work?", "What is my workplace?", "Where is my job?"], proper=True),
     _s("school", "I study at {v}.", "You study at {v}.",
-       ["Where do I study?", "Which school do I go to?", "What school do I attend?"]),
+       ["Where do I study?", "Which school do I go to?", "What school do I attend?"], proper=True),
     _s("field of study", "I study {v}.", "You study {v}.",
        ["What do I study?", "What is my field of study?", "What subject do I study?"]),
     _s("relationship status", "I am {v}.", "You are {v}.",
@@ -100,11 +101,11 @@ SHAPES: tuple[Shape, ...] = (
     _s("pet", "I have {art} {v}.", "You have {art} {v}.",
        ["What pet do I have?", "Do I have a pet?", "What animal do I keep?"], multi=True),
     _s("car", "I drive {art} {v}.", "You drive {art} {v}.",
-       ["What car do I drive?", "What is my car?", "Which car do I have?", "What do I drive?"]),
+       ["What car do I drive?", "What is my car?", "Which car do I have?", "What do I drive?"], proper=True),
     _s("home", "I live in {v}.", "You live in {v}.",
        ["What kind of home do I live in?", "What is my home like?", "What sort of place do I live in?"]),
     _s("supports team", "I support {v}.", "You support {v}.",
-       ["Which team do I support?", "What team do I root for?", "Who do I support?"], multi=True),
+       ["Which team do I support?", "What team do I root for?", "Who do I support?"], multi=True, proper=True),
     _s("religion", "My religion is {v}.", "Your religion is {v}.",
        ["What is my religion?", "What faith do I follow?", "What religion am I?"]),
     _s("routine", "I {v}.", "You {v}.",
@@ -116,11 +117,11 @@ SHAPES: tuple[Shape, ...] = (
     # patterns: {x} is the relation or thing
     _s("{x}'s name", "My {x}'s name is {v}.", "Your {x}'s name is {v}.",
        ["What is my {x}'s name?", "What's my {x} called?", "Tell me my {x}'s name.", "Who is {v}?",
-        "Remind me, what is my {x}'s name?", "What did I say my {x} is called?"], multi=True),
+        "Remind me, what is my {x}'s name?", "What did I say my {x} is called?"], multi=True, proper=True),
     _s("{x}'s home city", "My {x} lives in {v}.", "Your {x} lives in {v}.",
-       ["Where does my {x} live?", "Which city does my {x} live in?", "Where is my {x}'s home?"]),
+       ["Where does my {x} live?", "Which city does my {x} live in?", "Where is my {x}'s home?"], proper=True),
     _s("{x}'s employer", "My {x} works at {v}.", "Your {x} works at {v}.",
-       ["Where does my {x} work?", "Which company does my {x} work for?", "Who employs my {x}?"]),
+       ["Where does my {x} work?", "Which company does my {x} work for?", "Who employs my {x}?"], proper=True),
     _s("{x}'s job title", "My {x} works as {art} {v}.", "Your {x} works as {art} {v}.",
        ["What does my {x} do for a living?", "What is my {x}'s job?", "What is my {x}'s profession?"]),
     _s("{x}'s age", "My {x} is {v} years old.", "Your {x} is {v} years old.",
@@ -130,7 +131,7 @@ SHAPES: tuple[Shape, ...] = (
     _s("number of {x}", "I have {v} {x}.", "You have {v} {x}.",
        ["How many {x} do I have?", "What number of {x} do I have?", "Do I have {x}?"]),
     _s("{x} location", "My {x} is in {v}.", "Your {x} is in {v}.",
-       ["Where is my {x}?", "Where is my {x} located?", "In which place is my {x}?"]),
+       ["Where is my {x}?", "Where is my {x} located?", "In which place is my {x}?"], proper=True),
     _s("{x}'s {y}", "My {x}'s {y} is {v}.", "Your {x}'s {y} is {v}.",
        ["What is my {x}'s {y}?", "Tell me my {x}'s {y}.", "Do you remember my {x}'s {y}?"]),
     _s("{a}", "My {a} is {v}.", "Your {a} is {v}.",
@@ -222,6 +223,11 @@ def same_relation(a: str, b: str) -> bool:
 def is_name(attribute: str) -> bool:
     """Is the value a name (of the user, a person or a pet), which a question may name ("Who is Pepper?")?"""
     return shape_of(attribute)[0].key in ("name", "{x}'s name")
+
+
+def takes_proper_names(attribute: str) -> bool:
+    """Are the attribute's values proper names (a city, a person, an employer, a car), not things or activities?"""
+    return shape_of(attribute)[0].proper
 
 
 def is_multi_valued(attribute: str) -> bool:

@@ -72,11 +72,14 @@ _ASKING = re.compile(
     re.IGNORECASE,
 )
 # what the user imagines, wishes or plans is not (yet) a fact: "if I ever get a dog I'd call it Rufus",
-# "if I had money I would drive to Vienna", "one day I want to open a bakery", "I wish I had a garden"
+# "if I had money I would drive to Vienna", "one day I want to open a bakery", "I wish I had a garden", and plans:
+# "thinking abt applying for a postdoc in bergen", "planning to move", "hoping to get a dog"
 _MODAL = r"(?:i'?d|i would|i'?ll|i will|i might|i could|i'?m gonna|im gonna|i want|i wanna)"
 _HYPOTHETICAL = re.compile(
     rf"\bif\b[^.!?]*\b{_MODAL}\b|"
-    r"^\W*(?:\w+\W+){0,3}?(?:one day|someday|some day|in another life|i wish|i dream)\b",
+    r"^\W*(?:\w+\W+){0,3}?(?:one day|someday|some day|in another life|i wish|i dream)\b|"
+    r"\bthinkin[g']?\s+(?:of|about|abt|bout)\s+\w+ing\b|\bconsidering\s+\w+ing\b|\bplanning\s+(?:to|on)\b|"
+    r"\b(?:hoping|tempted)\s+to\b",
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(

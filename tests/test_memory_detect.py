@@ -440,6 +440,22 @@ def test_a_proper_name_value_said_again_counts_a_common_word_does_not():
         assert hometown.status == "observed" and hometown.sessions == ["s1"]
 
 
+def test_a_proper_name_read_as_two_attributes_counts_again_for_the_one_that_takes_names():
+    """The extractor read "cardiff" as a home city in one session and as a hobby in another: the user said
+    Cardiff in both, and a city, not a hobby, is what a proper name is. Two attributes that both take
+    names (home city, hometown) stay undecided: neither counts the other's session."""
+    script = {"go home to cardiff next week": "home city: Cardiff", "cardiff again this weekend lol": "hobby: Cardiff",
+              "grew up in hull": "hometown: Hull", "hull is grim in the rain": "home city: Hull"}
+    with scripted(script) as mem:
+        mem.add_turns([u("s1", "go home to cardiff next week"), u("s2", "cardiff again this weekend lol"),
+                       u("s1", "grew up in hull"), u("s2", "hull is grim in the rain")])
+        mem.detect()
+        assert {f.attribute: (f.status, f.sessions) for f in by_value(mem, "Cardiff")} == {
+            "home city": ("candidate", ["s1", "s2"]), "hobby": ("observed", ["s2"])}
+        assert {f.attribute: (f.status, f.sessions) for f in by_value(mem, "Hull")} == {
+            "hometown": ("observed", ["s1"]), "home city": ("observed", ["s2"])}
+
+
 def test_a_name_counts_again_where_the_extractor_misread_it_as_another_of_the_users_facts():
     """The user's name comes up again in a turn the extractor misread ("hair color: Zaria"): still the
     user's name said again. The same name given as someone else's (a cousin's) is no support."""
