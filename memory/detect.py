@@ -150,6 +150,18 @@ def _outranks(attribute: str, other: str) -> bool:
     return takes_proper_names(attribute) and not takes_proper_names(other)
 
 
+def _stated_otherwise(fact: Fact, stated: Sequence[Fact], named_by: set[str]) -> bool:
+    """Does a turn that names `fact`'s value state it as someone else's? `stated`: the turn's facts holding
+    the value; `named_by`: whose name the value is anywhere. A name of another ("my cousin is called zaria
+    too") is; so is a misread fact of the user's own when the value names more than one ("zaria" the user's
+    and the cousin's): the mention is then not this fact's to claim. A misread fact of the user's with a
+    value that names only this one ("frikandel ate my durum" as a favourite food) is the dog's name again."""
+    others = [o for o in stated if o.subject != fact.subject]
+    if any(is_name(o.attribute) for o in others):
+        return True
+    return bool(others) and len(named_by | {fact.subject}) > 1
+
+
 def _stems(value: str) -> set[str]:
     return {stem(t) for t in value_key(value).split()}
 
@@ -310,24 +322,25 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
         # 4. a name said again: the person or pet the user named comes up in the own words of other sessions;
         # so does the user's own proper-name value ("Leeds", "Honda Jazz") whose attribute outranks every other fact holding it
         values = _by_stem([lv.fact for lv in live.values() if lv.fact.status != "rejected"])
+        said_again = []  # (fact, turn): added after the pass, so that no support found here decides another
         for lv in live.values():
             f = lv.fact
             if f.status != "observed" or f.kind != "stable":
                 continue
+            holders = [o for t in _stems(f.value) for o in values[t] if values_compatible(o.value, f.value)]
             if not (is_name(f.attribute) or (f.subject == "user" and _proper(f.value) and all(
-                    _outranks(f.attribute, o.attribute) for t in _stems(f.value) for o in values[t]
-                    if o.attribute != f.attribute and values_compatible(o.value, f.value)))):
+                    _outranks(f.attribute, o.attribute) for o in holders if o.attribute != f.attribute))):
                 continue
+            named_by = {o.subject for o in holders if is_name(o.attribute)}  # whose name the value is
             for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.sessions):
-                # the turn gives the value to someone else ("my cousin is called zaria too"); another of the
-                # user's own facts with it is the extractor misreading the user's words, which still say it
-                stated_otherwise = any(values_compatible(v, f.value) and live[o].fact.subject != f.subject
-                                       for o, v in ledger.turn_facts(t["id"]) if o in live)
-                if (_names(f.value, own_words(t["content"])) and not stated_otherwise
-                        and refusal(f.attribute, f.value, t["content"], embedder) is None):
-                    ledger.add_support(f.id, t["id"], t["session"], t["time"], t["ts"], False)
-                    lv.sessions.add(t["session"])
-                    touched.add(f.id)
+                if _names(f.value, own_words(t["content"])) and not _stated_otherwise(
+                        f, [live[o].fact for o, v in ledger.turn_facts(t["id"]) if o in live and values_compatible(
+                            v, f.value)], named_by) and refusal(f.attribute, f.value, t["content"], embedder) is None:
+                    said_again.append((lv, t))
+        for lv, t in said_again:
+            ledger.add_support(lv.fact.id, t["id"], t["session"], t["time"], t["ts"], False)
+            lv.sessions.add(t["session"])
+            touched.add(lv.fact.id)
 
         # 5. promotion
         for fid in touched:

@@ -456,6 +456,25 @@ def test_a_proper_name_read_as_two_attributes_counts_again_for_the_one_that_take
             "hometown": ("observed", ["s1"]), "home city": ("observed", ["s2"])}
 
 
+def test_a_pets_name_counts_again_where_the_extractor_misread_it_as_a_fact_of_the_users():
+    """"frikandel ate my durum" read as the user's favourite food: the user's words still name the dog. When the
+    value names someone else too (the cat and the hamster are both pickles), the misread mention is nobody's."""
+    script = {"anyway frikandel just ate my sock": "dog's name: Frikandel",
+              "frikandel ate my durum leftovers": "favorite food: Frikandel",
+              "my cat pickles is asleep": "cat's name: Pickles", "lol my hamster pickles escaped": "hamster's name: Pickles",
+              "pickles ate my toast": "favorite food: Pickles"}
+    with scripted(script) as mem:
+        mem.add_turns([u("s1", "anyway frikandel just ate my sock"), u("s3", "frikandel ate my durum leftovers"),
+                       u("s1", "my cat pickles is asleep"), u("s2", "lol my hamster pickles escaped"),
+                       u("s3", "pickles ate my toast")])
+        mem.detect()
+        assert {f.attribute: (f.status, f.sessions) for f in by_value(mem, "Frikandel")} == {
+            "dog's name": ("candidate", ["s1", "s3"]), "favorite food": ("observed", ["s3"])}
+        assert {f.attribute: (f.status, f.sessions) for f in by_value(mem, "Pickles")} == {
+            "cat's name": ("observed", ["s1"]), "hamster's name": ("observed", ["s2"]),
+            "favorite food": ("observed", ["s3"])}
+
+
 def test_a_name_counts_again_where_the_extractor_misread_it_as_another_of_the_users_facts():
     """The user's name comes up again in a turn the extractor misread ("hair color: Zaria"): still the
     user's name said again. The same name given as someone else's (a cousin's) is no support."""
