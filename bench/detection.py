@@ -52,7 +52,7 @@ from memory import Memory  # noqa: E402
 from memory.embedder import get_embedder  # noqa: E402
 from memory.extract import ADAPTER_PATH, get_extractor  # noqa: E402
 from memory.secrets import SECRET_WORDS, contains_secret  # noqa: E402
-from memory.shapes import canonical_text, relation_of  # noqa: E402
+from memory.shapes import canonical_text, is_name, relation_of  # noqa: E402
 from memory.values import grounded, values_compatible  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
@@ -123,8 +123,10 @@ class Matcher:
             self._cache[text] = self.embedder.encode([text])[0]
         return self._cache[text]
 
-    def same(self, fact, value: str, sentence: str, about_user: bool) -> bool:
-        if (fact.subject == "user") != about_user:
+    def same(self, fact, value: str, sentence: str, about_user: bool, relation: str | None = None) -> bool:
+        """Does `fact` state the labelled fact? `relation`: the label says who the user's <relation> is ("My best
+        friend is Yusuf", about the user), which that relation's name fact ("best friend's name: Yusuf") says too."""
+        if (fact.subject == "user") != about_user and not (relation and fact.subject == relation and is_name(fact.attribute)):
             return False
         if not (values_compatible(fact.value, value) or grounded(fact.value, [value]) or grounded(value, [fact.value])):
             return False
@@ -134,7 +136,7 @@ class Matcher:
 def _seen(facts, label: dict, matcher: Matcher) -> str:
     """Why a labelled fact was missed: never extracted, or which non-candidate facts match it."""
     near = [f for f in facts if f.status not in ACTIVE and matcher.same(f, label["value"], label["sentence"],
-                                                                        label["about_user"])]
+                                                                        label["about_user"], label.get("relation"))]
     if not near:
         return "never extracted"
     return "; ".join(f"{f.attribute}={f.value} {f.status} in {len(f.sessions)} session(s)" for f in near)
@@ -146,7 +148,8 @@ def score_user(facts, labels: list[dict], traps: list[dict], matcher: Matcher, u
     positives = [i for i, lab in enumerate(labels) if lab["repeated"] and lab["current"]]
     found, right, wrong, trap_hits = set(), 0, [], []
     for f in cands:
-        hits = [i for i, lab in enumerate(labels) if matcher.same(f, lab["value"], lab["sentence"], lab["about_user"])]
+        hits = [i for i, lab in enumerate(labels)
+                if matcher.same(f, lab["value"], lab["sentence"], lab["about_user"], lab.get("relation"))]
         good = [i for i in hits if i in positives]
         for t in traps:
             if matcher.same(f, t["value"], t["wrong_sentence"], True) and not good:
@@ -200,6 +203,7 @@ def natural(split: str, settings_kw: dict, embedder, verbose: bool, extractor=No
         facts, st = run_import(turns, settings_kw, embedder, extractor)
         stats.append(st)
         labels = [{"value": f["value"], "sentence": f["sentence"], "about_user": f.get("about", "user") == "user",
+                   "relation": f["attribute"] if f.get("about", "user") == "user" else None,
                    "repeated": len(set(f["sessions"])) >= 2, "current": f.get("current", True)} for f in lab["facts"]]
         for t in lab["traps"]:
             trap_counts[t["kind"]] = trap_counts.get(t["kind"], 0) + 1
