@@ -280,7 +280,8 @@ def trust_section(t: dict[str, dict]) -> list[str]:
         g = sec.get("gate")
         if g:
             for key, label in (("benign_persona_chat_test", "first-person persona-chat test utterances (held out)"),
-                               ("benign_locomo", "LoCoMo turns (held out)")):
+                               ("benign_locomo", "LoCoMo turns (held out)"),
+                               ("natural_test", "user turns of the natural test split (never tuned on)")):
                 x = g.get(key)
                 if x:
                     rows.append([f"gate on {label} ({x['turns']} turns, {x['sentences']} sentences)",
