@@ -126,7 +126,8 @@ class Matcher:
     def same(self, fact, value: str, sentence: str, about_user: bool, relation: str | None = None) -> bool:
         """Does `fact` state the labelled fact? `relation`: the label says who the user's <relation> is ("My best
         friend is Yusuf", about the user), which that relation's name fact ("best friend's name: Yusuf") says too."""
-        if (fact.subject == "user") != about_user and not (relation and fact.subject == relation and is_name(fact.attribute)):
+        names_relation = bool(relation) and fact.subject == relation and is_name(fact.attribute)
+        if (fact.subject == "user") != about_user and not names_relation:
             return False
         if not (values_compatible(fact.value, value) or grounded(fact.value, [value]) or grounded(value, [fact.value])):
             return False

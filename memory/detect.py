@@ -14,7 +14,8 @@ Rules (see docs/memory.md):
   days later "femke sent pics of a penguin"): people say who someone is once and then use the
   name. So does a value of the user's own that the extractor wrote as a proper name ("Leeds",
   "Honda Jazz") and that is no other fact's value, or only the value of an attribute that does not take
-  names (a hobby "cardiff" beside a home city "Cardiff"); never a common word ("the neighbour's dog"). Episodic facts (one-off events) are recorded but never become candidates.
+  names (a hobby "cardiff" beside a home city "Cardiff"); never a common word ("the neighbour's dog").
+  Episodic facts (one-off events) are recorded but never become candidates.
 * Updates: for a single-valued attribute (home city, employer, car, a spouse's name, any attribute
   the shapes table does not call multi-valued) the newer value wins once it was stated as an
   explicit update ("I moved to Bergen") or in as many sessions as the older one and at least
@@ -320,7 +321,8 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
                     break
 
         # 4. a name said again: the person or pet the user named comes up in the own words of other sessions;
-        # so does the user's own proper-name value ("Leeds", "Honda Jazz") whose attribute outranks every other fact holding it
+        # so does the user's own proper-name value ("Leeds", "Honda Jazz") whose attribute outranks every other
+        # fact holding it
         values = _by_stem([lv.fact for lv in live.values() if lv.fact.status != "rejected"])
         said_again = []  # (fact, turn): added after the pass, so that no support found here decides another
         for lv in live.values():

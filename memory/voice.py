@@ -14,8 +14,8 @@ import re
 
 from memory.secrets import contains_secret
 
-__all__ = ["own_words", "sentences", "first_person", "of_someone_else", "statements", "speaks_of_self", "affirms", "names_self", "PASTED",
-           "QUOTED"]
+__all__ = ["own_words", "sentences", "first_person", "of_someone_else", "statements", "speaks_of_self", "affirms",
+           "names_self", "PASTED", "QUOTED"]
 
 PASTED = "[pasted text]"
 QUOTED = "[quote]"

@@ -461,7 +461,8 @@ def test_a_pets_name_counts_again_where_the_extractor_misread_it_as_a_fact_of_th
     value names someone else too (the cat and the hamster are both pickles), the misread mention is nobody's."""
     script = {"anyway frikandel just ate my sock": "dog's name: Frikandel",
               "frikandel ate my durum leftovers": "favorite food: Frikandel",
-              "my cat pickles is asleep": "cat's name: Pickles", "lol my hamster pickles escaped": "hamster's name: Pickles",
+              "my cat pickles is asleep": "cat's name: Pickles",
+              "lol my hamster pickles escaped": "hamster's name: Pickles",
               "pickles ate my toast": "favorite food: Pickles"}
     with scripted(script) as mem:
         mem.add_turns([u("s1", "anyway frikandel just ate my sock"), u("s3", "frikandel ate my durum leftovers"),
