@@ -57,7 +57,7 @@ from memory.extract import CONTEXT_TURNS, ExtractedFact, Extractor, TurnInput, e
 from memory.ledger import ACTIVE, Fact, Ledger, fact_id
 from memory.shapes import is_multi_valued, is_name, relation_of, same_relation, takes_proper_names
 from memory.values import attribute_key, stem, value_key, values_compatible
-from memory.voice import own_words
+from memory.voice import addressed, own_words
 
 __all__ = ["DetectReport", "PendingTurn", "detect", "pending_turns", "record", "same_fact"]
 
@@ -335,7 +335,8 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
                 continue
             named_by = {o.subject for o in holders if is_name(o.attribute)}  # whose name the value is
             for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.sessions):
-                if _names(f.value, own_words(t["content"])) and not _stated_otherwise(
+                words = own_words(t["content"])
+                if _names(f.value, words) and not addressed(f.value, words) and not _stated_otherwise(
                         f, [live[o].fact for o, v in ledger.turn_facts(t["id"]) if o in live and values_compatible(
                             v, f.value)], named_by) and refusal(f.attribute, f.value, t["content"], embedder) is None:
                     said_again.append((lv, t))

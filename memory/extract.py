@@ -32,7 +32,8 @@ from config import Settings, UserError
 from memory.secrets import contains_secret
 from memory.shapes import canonical_text, normal_attribute, relation_of
 from memory.values import echoes_attribute, grounded, negated
-from memory.voice import affirms, first_person, names_self, of_someone_else, sentences, speaks_of_self, statements
+from memory.voice import (affirms, addressed, first_person, names_self, of_someone_else, sentences, speaks_of_self,
+                          statements)
 
 __all__ = ["ExtractedFact", "TurnInput", "Extractor", "extract", "get_extractor", "render_prompt", "parse_lines",
            "target_text", "to_facts", "value_sources", "last_assistant", "close_extractors", "ADAPTER_PATH",
@@ -169,6 +170,8 @@ def to_facts(turn: TurnInput, own: str, text: str) -> list[ExtractedFact]:
         if not grounded(value, sources) or negated(value, own) or echoes_attribute(attribute, value):
             continue
         if attribute == "name" and not _own_name(value, turn, own):
+            continue
+        if attribute != "name" and addressed(value, own):  # "Wow, Caroline, that's so nice": the addressee
             continue
         if (attribute, value.casefold()) in seen:
             continue

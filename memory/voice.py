@@ -15,7 +15,7 @@ import re
 from memory.secrets import contains_secret
 
 __all__ = ["own_words", "sentences", "first_person", "of_someone_else", "statements", "speaks_of_self", "affirms",
-           "names_self", "PASTED", "QUOTED"]
+           "names_self", "addressed", "PASTED", "QUOTED"]
 
 PASTED = "[pasted text]"
 QUOTED = "[quote]"
@@ -111,6 +111,31 @@ def names_self(name: str, text: str, asked_name: bool = False) -> bool:
         if _SELF_NAMING.search(before) or _SELF_AFTER.match(after):
             return True
         if asked_name and _OPENS_WITH.match(before):
+            return True
+    return False
+
+
+_INTERJECTION = (r"(?:hey|hi|hiya|hello|yo|oh|ah|aw+|wow|whoa|woah|thanks|thank you|thanks so much|cheers|congrats|"
+                 r"congratulations|yeah|yes|yep|no|sorry|haha|lol|ok|okay|morning|good morning|evening|dear|sure|right|well)")
+_ADDRESS_BEFORE = re.compile(rf"(?:^|[.!?\n])\s*(?:{_INTERJECTION}[ \t,]+)+$", re.IGNORECASE)  # "Hey ", "Wow, "
+_OPENS_SENTENCE = re.compile(r"(?:^|[.!?\n])\s*$")
+_TO_YOU = re.compile(r"^\s*,\s*(?:you|your|you're|youre|u|ur|thanks|thank you)\b", re.IGNORECASE)  # "Calvin, you won't…"
+_CLOSES = re.compile(r"^\s*(?:[!?.]+|$)")
+_CLAUSE_BEFORE_COMMA = re.compile(r"(?:^|[.!?\n])([^.!?\n]*),\s*$")  # "That's great, " before "Evan!"
+
+
+def addressed(name: str, text: str) -> bool:
+    """Does the user speak *to* `name` in `text` ("Hey Calvin!", "Wow, Caroline, that's so nice", "Calvin, you
+    won't believe it", "That's great, Evan!")? A name in the vocative is the addressee, never a value of the
+    user's facts. "leeds, for now" and "I'm from Hull, England." address nobody."""
+    for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
+        before, after = text[: m.start()], text[m.end():]
+        if _ADDRESS_BEFORE.search(before) and re.match(r"\s*(?:[,!?]|$)", after):
+            return True
+        if _OPENS_SENTENCE.search(before) and _TO_YOU.match(after):
+            return True
+        clause = _CLAUSE_BEFORE_COMMA.search(before)
+        if clause and _CLOSES.match(after) and not first_person(clause.group(1)) and len(clause.group(1).split()) <= 5:
             return True
     return False
 

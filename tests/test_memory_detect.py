@@ -476,6 +476,18 @@ def test_a_pets_name_counts_again_where_the_extractor_misread_it_as_a_fact_of_th
             "favorite food": ("observed", ["s3"])}
 
 
+def test_a_name_the_user_speaks_to_is_not_said_again():
+    """The extractor once made the friend the user talks to a sibling ("sibling's name: James"); greeting him
+    in every later session ("Hey James!") says nothing of a sibling."""
+    script = {"my sibling james and i went hiking": "sibling's name: James"}
+    with scripted(script) as mem:
+        mem.add_turns([u("s1", "my sibling james and i went hiking"), u("s2", "Hey James! Long week here"),
+                       u("s3", "Thanks, James!"), u("s4", "james is coming over later")])
+        mem.detect()
+        [james] = by_value(mem, "James")
+        assert james.sessions == ["s1", "s4"]
+
+
 def test_a_name_counts_again_where_the_extractor_misread_it_as_another_of_the_users_facts():
     """The user's name comes up again in a turn the extractor misread ("hair color: Zaria"): still the
     user's name said again. The same name given as someone else's (a cousin's) is no support."""

@@ -160,6 +160,28 @@ def test_a_value_that_only_echoes_its_attribute_is_dropped():
         ("cat's name", "pistachio"), ("cat's breed", "tabby cat")]
 
 
+@pytest.mark.parametrize("text, lines", [
+    ("Wow, Caroline, that's so nice! I love painting too", "likes: Caroline\nhobby: painting"),
+    ("Hey Calvin! My band played the Roxy last night", "favorite band: Calvin\nhobby: band"),
+    ("That's great, Evan! I'm still at the bakery", "workplace: the bakery\nfriend's name: Evan"),
+    ("Calvin, you won't believe it, I adopted a cat", "cat's name: Calvin\npet: cat"),
+])
+def test_the_person_the_user_speaks_to_is_no_value(text, lines):
+    """A name in the vocative is the addressee: in a conversation between two people each greets the other
+    by name all the time, and the model writes that name as a band, a book, a pet."""
+    assert all("Calvin" not in v and "Caroline" not in v and "Evan" not in v for _, v in facts(text, lines))
+    assert facts(text, lines)  # the other fact stays
+
+
+@pytest.mark.parametrize("text, lines, kept", [
+    ("Morning. Pepper, my dog, woke me up at six again", "dog's name: Pepper", [("dog's name", "Pepper")]),
+    ("I'm from Hull, England.", "hometown: England", [("hometown", "England")]),
+    ("oh rufus. he knocked my coffee over again", "dog's name: rufus", [("dog's name", "rufus")]),
+])
+def test_a_name_at_the_start_of_a_sentence_is_not_spoken_to(text, lines, kept):
+    assert facts(text, lines) == kept
+
+
 def test_the_lines_of_a_turn_are_its_sentences():
     """Chat turns end sentences with a line break more often than a full stop: each first-person line is
     read alone too ("like 60 euro max" ran into "im 16 …" and the model read a budget of 160)."""
