@@ -57,7 +57,7 @@ from memory.extract import CONTEXT_TURNS, ExtractedFact, Extractor, TurnInput, e
 from memory.ledger import ACTIVE, Fact, Ledger, fact_id
 from memory.shapes import is_multi_valued, is_name, relation_of, same_relation, takes_proper_names
 from memory.values import attribute_key, stem, value_key, values_compatible
-from memory.voice import addressed, own_words
+from memory.voice import addressed, mentions, own_words
 
 __all__ = ["DetectReport", "PendingTurn", "detect", "pending_turns", "record", "same_fact"]
 
@@ -131,11 +131,6 @@ def same_fact(attr_a: str, val_a: str, emb_a, attr_b: str, val_b: str, emb_b, th
     if emb_a is None or emb_b is None:
         return False
     return float(np.dot(emb_a, emb_b)) >= threshold
-
-
-def _names(name: str, text: str) -> bool:
-    """Does `text` name `name` (a whole word, any case)?"""
-    return bool(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE))
 
 
 def _proper(value: str) -> bool:
@@ -336,7 +331,7 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
             named_by = {o.subject for o in holders if is_name(o.attribute)}  # whose name the value is
             for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.sessions):
                 words = own_words(t["content"])
-                if _names(f.value, words) and not addressed(f.value, words) and not _stated_otherwise(
+                if mentions(f.value, words) and not addressed(f.value, words) and not _stated_otherwise(
                         f, [live[o].fact for o, v in ledger.turn_facts(t["id"]) if o in live and values_compatible(
                             v, f.value)], named_by) and refusal(f.attribute, f.value, t["content"], embedder) is None:
                     said_again.append((lv, t))

@@ -15,7 +15,7 @@ import re
 from memory.secrets import contains_secret
 
 __all__ = ["own_words", "sentences", "first_person", "of_someone_else", "statements", "speaks_of_self", "affirms",
-           "names_self", "addressed", "PASTED", "QUOTED"]
+           "names_self", "addressed", "mentions", "PASTED", "QUOTED"]
 
 PASTED = "[pasted text]"
 QUOTED = "[quote]"
@@ -101,13 +101,18 @@ _SELF_AFTER = re.compile(r"^\W{0,3}(?:here\b|[^.!?\n]{0,30}\b(?:that'?s|is|it'?s
 _OPENS_WITH = re.compile(r"^\W*(?:(?:yes|yeah|yep|ya|it'?s|its|i'?m|im)\W+)?$", re.IGNORECASE)
 
 
+def mentions(name: str, text: str) -> list[tuple[str, str]]:
+    """Where `text` names `name` (a whole word, any case): the text (before, after) each mention."""
+    return [(text[: m.start()], text[m.end():])
+            for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE)]
+
+
 def names_self(name: str, text: str, asked_name: bool = False) -> bool:
     """Does the user give `name` as their own name in `text`? Only with a cue: "I'm Evan", "my name is Evan",
     "call me Evan", "sign it Evan", "under my name, Evan", "Evan here", "Evan, that's me", or the name
     opening a reply to a question about their name (`asked_name`). People name others far more often
     than themselves ("Birgitta says it's fine", "Hey Evan!", a pasted "Hi Nadia, it's Callum")."""
-    for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
-        before, after = text[: m.start()], text[m.end():]
+    for before, after in mentions(name, text):
         if _SELF_NAMING.search(before) or _SELF_AFTER.match(after):
             return True
         if asked_name and _OPENS_WITH.match(before):
@@ -128,8 +133,7 @@ def addressed(name: str, text: str) -> bool:
     """Does the user speak *to* `name` in `text` ("Hey Calvin!", "Wow, Caroline, that's so nice", "Calvin, you
     won't believe it", "That's great, Evan!")? A name in the vocative is the addressee, never a value of the
     user's facts. "leeds, for now" and "I'm from Hull, England." address nobody."""
-    for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
-        before, after = text[: m.start()], text[m.end():]
+    for before, after in mentions(name, text):
         if _ADDRESS_BEFORE.search(before) and re.match(r"\s*(?:[,!?]|$)", after):
             return True
         if _OPENS_SENTENCE.search(before) and _TO_YOU.match(after):
