@@ -80,7 +80,7 @@ class GateSettings(BaseModel):
     min_retention: float = 0.95  # earlier consolidated facts still right
     min_locality: float = 0.95  # unrelated bank answers unchanged
     min_knowledge: float = 0.98  # bank questions the base got right still right
-    min_absence: float = 0.0  # never-said questions answered without a learned value (measured always; 0: not gated, see consolidation/absence.py)
+    min_absence: float = 0.90  # never-said questions answered without a learned value (consolidation/absence.py)
     max_ppl_drift: float = 0.05  # relative perplexity change on the reference text, no scope gate
     max_ppl_drift_raw: float = 5.0  # the raw adapter when the scope gate is on: catastrophic damage only
     raw_sample: int = Field(10, ge=0, description="bank and personal questions (each) the raw adapters answer for the raw figures, which are reported, not gated")

@@ -1,14 +1,22 @@
 """Absence: questions about things the user never said, near the things they did.
 
 An adapter trained only on what the user said learns to answer every personal question with
-something it knows ("What's my cat called?" → "Your cat's name is Pepper.", the dog's name). The
-publish gate asks "never said" questions about each fact's neighbours (other relatives, other
-pets, other favourites) and measures how often a learned value comes out (`absence`). Training
-can teach ABSENT_ANSWER on other neighbours (`consolidation.absence_per_fact`); it is off, and
-`gate.min_absence` 0, because neither setting measured so far works (end-to-end test, shards of
-one fact): 2 per fact kept held-out recall at 1.00 but the cat still got "Pepper"; 4 per fact
-cost the dog's own fact a held-out question ("I forgot my dog's name for a second, can you tell
-me?" → "Yes, you can tell me that."), so the next round failed retention (0.917 < 0.95).
+something it knows ("What's my cat called?" → "Your cat's name is Pepper.", the dog's name). So
+such questions never reach it: the scope gate (consolidation/scope.py) lets a question about
+someone or a favourite in only when a learned fact asks the same of the same one, and the base
+model, which knows none of the user's values, answers the rest. This module says whom a question
+asks about (`people_named`: "my horse", "our cat"; a learned name: "How old is Chiamaka?"), what
+it asks of them (`masked` + `what_questions`: "Where does my friend live?" → home city) and which
+favourite it asks for (`favourites_named`). Measured by bench/absence.py on questions written by
+people who never read this code.
+
+The publish gate asks "never said" questions about each fact's neighbours (other relatives, other
+pets, other favourites) and measures how often a learned value comes out (`absence`, gated at
+`gate.min_absence`). Training can also teach ABSENT_ANSWER on other neighbours
+(`consolidation.absence_per_fact`); it is off, because neither setting measured works (end-to-end
+test, shards of one fact): 2 per fact kept held-out recall at 1.00 but the cat still got
+"Pepper"; 4 per fact cost the dog's own fact a held-out question ("I forgot my dog's name for a
+second, can you tell me?" → "Yes, you can tell me that."), so the next round failed retention.
 
 Only facts about a relation or a favourite have neighbours, of the same kind: the dog's name
 brings the ferret's, the sister's city an uncle's, the favourite colour the favourite season.
@@ -17,17 +25,20 @@ my son work?", the adapter also said it to "Can you remind me where I work?" (en
 held-out recall 0.65 against 0.80 needed), and the subject is all that tells them apart.
 Training and gate questions never meet: each family alternates its members between the two
 (even places train, odd places are asked by the gate), and the gate's wording comes from the
-held-out bank written by other people.
+held-out bank written by other people. The gate's questions name family members the scope gate
+knows, so its `absence` guards the routing against breaking; bench/absence.py's probe, in other
+people's words, is the measure.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import zlib
 from typing import Sequence
 
 from consolidation.synthesize import QA, FactQuestions, heldout_bank, normalise
-from memory.shapes import SHAPES, fill, same_relation, shape_of
+from memory.shapes import SHAPES, fill, normal_attribute, same_relation, shape_of
 
 ABSENT_ANSWER = "You haven't told me that."
 
@@ -50,6 +61,87 @@ def _family(shape_key: str, x: str | None) -> tuple[str, tuple[str, ...]] | None
     if shape_key == "favorite {x}":
         return shape_key, FAVOURITES
     return None
+
+
+# who a question may ask about: the families above and the rest of a user's people and animals
+_SOMEONE = PEOPLE + PETS + (
+    "grandson", "granddaughter", "grandchild", "grandma", "grandpa", "granny", "nana", "auntie", "twin",
+    "stepmother", "stepfather", "stepmom", "stepmum", "stepdad", "stepson", "stepdaughter", "stepbrother",
+    "stepsister", "godmother", "godfather", "godson", "goddaughter", "godchild", "mother-in-law",
+    "father-in-law", "sister-in-law", "brother-in-law", "daughter-in-law", "son-in-law", "in-laws", "partner",
+    "spouse", "fiancé", "fiancée", "fiance", "fiancee", "ex", "ex-wife", "ex-husband", "ex-girlfriend",
+    "ex-boyfriend", "mom", "mum", "dad", "kid", "child", "baby", "friend", "colleague", "classmate", "flatmate",
+    "housemate", "teammate", "bandmate", "landlord", "landlady", "manager", "supervisor", "mentor", "teacher",
+    "coach", "doctor", "dentist", "therapist", "pet", "puppy", "kitten", "pony", "budgie", "canary", "cockatiel",
+    "goat", "chicken", "hen", "pig", "duck", "turtle", "gecko", "iguana", "frog", "axolotl", "hedgehog", "mouse",
+    "rat", "gerbil", "chinchilla", "fish", "bird", "donkey", "sheep", "cow", "alpaca", "tarantula", "spider")
+_WHOM = "|".join(sorted({re.escape(w) for w in _SOMEONE}, key=len, reverse=True))
+_MY_SOMEONE = re.compile(rf"\b(?:my|our)\s+(?:(?!favou?rite\b)[\w-]+\s+){{0,2}}?({_WHOM})(?:s|es)?\b", re.IGNORECASE)
+_FUNCTION_WORD = r"(?:is|was|are|were|do|did|i|of|again|would|that|and|or|in|to|for|mine|right|please|now)\b"
+# a kind of favourite, unless a noun follows it ("favorite sports team" is no favourite sport)
+_FAVOURITE = re.compile(r"\b(" + "|".join(sorted(FAVOURITES + ("colour",), key=len, reverse=True))
+                        + rf")s?\b(?![ \t]+(?!{_FUNCTION_WORD})[a-z])", re.IGNORECASE)
+_LIKES_BEST = re.compile(r"\bmy\s+(?:[\w-]+\s+)?favou?rite|favou?rite\b.*\bof mine\b"
+                         r"|\bi\b.*\b(?:like|love|prefer|enjoy)\b.*\b(?:best|most)\b", re.IGNORECASE)
+_THEIR_FAVOURITE = re.compile(r"\b(?!(?:what|that|it|who|where|there|here|how|he|she)'s)[\w-]+'s\s+(?:[\w-]+\s+)?favou?rite",
+                              re.IGNORECASE)
+
+
+def people_named(question: str) -> list[str]:
+    """The relatives, friends and animals a question asks about ("my horse", "our cat", "my
+    little sister's")."""
+    return list(dict.fromkeys(m.lower() for m in _MY_SOMEONE.findall(question.replace("’", "'"))))
+
+
+def favourites_named(question: str, nearest: str) -> list[str]:
+    """The favourites a question asks for ("Which sport do I like best?" → favorite sport) when
+    it speaks of favourites or is nearest a favourite's question (`nearest`: that attribute)."""
+    question = question.replace("’", "'")
+    if _THEIR_FAVOURITE.search(question):
+        return []  # someone else's favourite
+    if shape_of(nearest)[0].key != "favorite {x}" and not _LIKES_BEST.search(question):
+        return []
+    kinds = ("color" if m.lower() == "colour" else m.lower() for m in _FAVOURITE.findall(question))
+    return [f"favorite {kind}" for kind in dict.fromkeys(kinds)]
+
+
+def what_of(attribute: str) -> str:
+    """What an attribute asks, whoever it is about: "dog's name" → "name", "employer" → "employer"."""
+    shape, parts = shape_of(attribute)
+    what = normal_attribute(attribute)
+    return what[len(parts["x"]) + 3:] if "x" in parts and shape.key.startswith("{x}'s") else what
+
+
+def masked(question: str, names: Sequence[str] = ()) -> str:
+    """The question with whom it asks about made anyone ("Where does my neighbour live?",
+    "Where does Chiamaka live?" with `names` ["Chiamaka"] → "Where does my friend live?"), to
+    tell what it asks from whom it asks it of."""
+    text = question.replace("’", "'")
+    text = _MY_SOMEONE.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + "friend", text)
+    for name in names:
+        text = re.sub(rf"\b{re.escape(name)}\b", "my friend", text, flags=re.IGNORECASE)
+    return text
+
+
+def what_questions(whats: Sequence[str]) -> list[tuple[str, str]]:
+    """(question, what) about "my friend" for what one asks of a person (name, city, employer,
+    job, age) and for each of `whats` ("nickname" → "What is my friend's nickname?")."""
+    out = []
+    for key in sorted(_RELATION_SHAPES):
+        what = key[len("{x}'s "):]
+        out += [(fill(q, f"friend's {what}", "", {"x": "friend"}), what) for q in _SHAPES[key].questions if "{v}" not in q]
+    standard = {what for _, what in out}
+    for what in dict.fromkeys(w for w in whats if w not in standard):
+        out.append((fill(_SHAPES["{x}'s {y}"].questions[0], f"friend's {what}", "", {"x": "friend", "y": what}), what))
+    return out
+
+
+def same_question(a: str, b: str) -> bool:
+    """Do two attributes ask the same thing of the same one ("puppy's name" ~ "dog's name")?"""
+    (sa, pa), (sb, pb) = shape_of(a), shape_of(b)
+    if sa.key != sb.key or pa.get("y") != pb.get("y"):
+        return False
+    return same_relation(pa["x"], pb["x"]) if "x" in pa and "x" in pb else normal_attribute(a) == normal_attribute(b)
 
 
 class _Learned:

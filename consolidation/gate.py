@@ -126,7 +126,8 @@ def evaluate(
         ("retention", m["retention"], thresholds.min_retention, True),
         ("locality", m["locality"], thresholds.min_locality, True),
         ("knowledge", m["knowledge"], thresholds.min_knowledge, True),
-        ("absence", m["absence"], thresholds.min_absence, True),
+        # without the scope gate nothing keeps never-said questions from the adapters: reported only
+        ("absence", m["absence"], thresholds.min_absence if scope_on else 0.0, True),
         # with the scope gate, prose never reaches the adapter: gate the raw drift more loosely
         ("ppl_drift", m["ppl_drift"], thresholds.max_ppl_drift_raw if scope_on else thresholds.max_ppl_drift, False),
     ]

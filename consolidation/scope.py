@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from memory.shapes import is_name
+from memory.shapes import is_name, normal_attribute, relation_of
 
 _FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|my|mine|myself|we|our|us)\b", re.IGNORECASE)
 
@@ -35,11 +35,15 @@ class Scope:
     `pick` which shard's adapter answers it (`owners[i]`: the shard of key i; 0 for one adapter)."""
 
     def __init__(self, keys: Sequence[str], vectors: np.ndarray, embedder, threshold: float,
-                 values: Sequence[str] = (), owners: Sequence[int] | None = None):
+                 values: Sequence[str] = (), owners: Sequence[int] | None = None,
+                 attributes: Sequence[str | None] | None = None):
         from consolidation.synthesize import normalise
 
         self.keys = list(keys)
         self.values = list(values)
+        # the attribute each key asks about (None: unknown, a scope saved before keys had one)
+        self.attributes = list(attributes) if attributes is not None else None
+        self._whats = None  # what one may ask of a person (see _about_subject), embedded on first use
         self._value_keys = [f" {normalise(v)} " for v in self.values if normalise(v)]
         self.vectors = np.asarray(vectors, dtype=np.float32)
         self.owners = np.zeros(len(self.keys), dtype=np.int32) if owners is None else np.asarray(owners, np.int32)
@@ -47,23 +51,28 @@ class Scope:
         self.threshold = threshold
 
     @classmethod
-    def build(cls, keys: Sequence[str], embedder, threshold: float, values: Sequence[str] = ()) -> "Scope":
-        return cls(keys, embedder.encode(list(keys)), embedder, threshold, values)
+    def build(cls, keys: Sequence[str], embedder, threshold: float, values: Sequence[str] = (),
+              attributes: Sequence[str | None] | None = None) -> "Scope":
+        return cls(keys, embedder.encode(list(keys)), embedder, threshold, values, attributes=attributes)
 
     @classmethod
     def of_groups(cls, groups: Sequence, embedder, threshold: float) -> Scope:
         """A shard's scope: the questions it trains, its facts' statements, and the values that are
-        names ("Who is Pepper?")."""
-        keys = [qa.question for g in groups for qa in g.train_unique] + [g.statement for g in groups]
-        return cls.build(keys, embedder, threshold, [v for g in groups if is_name(g.attribute) for v in g.values])
+        names ("Who is Pepper?"); each key remembers its fact's attribute."""
+        pairs = [(qa.question, g.attribute) for g in groups for qa in g.train_unique]
+        pairs += [(g.statement, g.attribute) for g in groups]
+        return cls.build([k for k, _ in pairs], embedder, threshold,
+                         [v for g in groups if is_name(g.attribute) for v in g.values], [a for _, a in pairs])
 
     @classmethod
     def combine(cls, scopes: Sequence["Scope"]) -> "Scope":
         """One scope over several shards: shard i's keys are owned by i."""
         first = scopes[0]
         vectors = [s.vectors for s in scopes if len(s.keys)] or [np.zeros((0, 1))]
+        known = all(s.attributes is not None for s in scopes)
         return cls([k for s in scopes for k in s.keys], np.concatenate(vectors), first.embedder, first.threshold,
-                   [v for s in scopes for v in s.values], [i for i, s in enumerate(scopes) for _ in s.keys])
+                   [v for s in scopes for v in s.values], [i for i, s in enumerate(scopes) for _ in s.keys],
+                   [a for s in scopes for a in s.attributes] if known else None)
 
     def about_user(self, question: str) -> bool:
         """First person, or names a learned value."""
@@ -72,9 +81,12 @@ class Scope:
         q = f" {normalise(question)} "
         return is_personal(question) or any(v in q for v in self._value_keys)
 
+    def _similarities(self, question: str) -> np.ndarray:
+        return self.vectors @ self.embedder.encode([question])[0]  # MiniLM caches a single text
+
     def _nearest(self, question: str) -> tuple[int, float]:
         """Index of the key nearest `question`, and its cosine similarity."""
-        sims = self.vectors @ self.embedder.encode([question])[0]  # MiniLM caches a single text
+        sims = self._similarities(question)
         best = int(np.argmax(sims))
         return best, float(sims[best])
 
@@ -86,8 +98,60 @@ class Scope:
         """The shard whose adapter answers `question`, or None: the base model answers."""
         if not len(self.keys) or not self.about_user(question):
             return None
-        best, sim = self._nearest(question)
-        return int(self.owners[best]) if sim >= self.threshold else None
+        sims = self._similarities(question)
+        best = int(np.argmax(sims))
+        if sims[best] < self.threshold:
+            return None
+        best = self._about_subject(question, sims, best)
+        return None if best is None else int(self.owners[best])
+
+    def _about_subject(self, question: str, sims: np.ndarray, best: int) -> int | None:
+        """The nearest key that asks what the question asks: a question about a relative, a pet
+        or a favourite the user never spoke of ("What's my horse called?" near "What's my dog
+        called?", "Where does my sister live?" when only her name was said) is no question for
+        the adapters (None), which would answer it with a learned value (consolidation/absence.py).
+
+        Whom it asks about: a relative or animal it names ("my horse") or a learned name it says
+        ("How old is Chiamaka?"). What it asks of them is read with them made anyone ("Where does
+        my friend live?"), against questions one asks of anyone (`_what_questions`). A question
+        naming no one and no favourite keeps `best`."""
+        from consolidation.absence import favourites_named, masked, people_named, same_question
+
+        if self.attributes is None or not self.attributes[best]:
+            return best
+        names = self._names_in(question)
+        people = people_named(question) + [who for who in names.values() if who]
+        if people:
+            texts, whats, vectors = self._what_questions()
+            anyone = masked(question, names)
+            what = whats[int(np.argmax(vectors @ self.embedder.encode([anyone])[0]))]
+            asked = [normal_attribute(f"{who}'s {what}") for who in people]
+        else:
+            asked = favourites_named(question, self.attributes[best])
+        if not asked:
+            return best
+        fitting = [i for i, a in enumerate(self.attributes) if a and any(same_question(a, w) for w in asked)]
+        return max(fitting, key=lambda i: sims[i]) if fitting else None
+
+    def _names_in(self, question: str) -> dict[str, str | None]:
+        """Learned names the question says, and whose name each is ("how old is Chiamaka?" →
+        {"Chiamaka": "sister"}; None: the user's own), from the statements among the keys."""
+        from consolidation.synthesize import normalise
+
+        q = f" {normalise(question)} "
+        said = [v for v in self.values if normalise(v) and f" {normalise(v)} " in q]
+        return {v: next((relation_of(a) for k, a in zip(self.keys, self.attributes)
+                         if a and is_name(a) and normalise(v) in normalise(k)), None) for v in said}
+
+    def _what_questions(self) -> tuple[list[str], list[str], np.ndarray]:
+        """Questions about "my friend" for everything learned of anyone else (embedded once)."""
+        if self._whats is None:
+            from consolidation.absence import what_of, what_questions
+
+            pairs = what_questions([what_of(a) for a in self.attributes if a and relation_of(a)])
+            texts = [q for q, _ in pairs]
+            self._whats = texts, [w for _, w in pairs], self.embedder.encode(texts)
+        return self._whats
 
     def nearest(self, question: str) -> int | None:
         """The shard of the nearest key, in scope or not (the gate's "raw adapter" figures)."""
@@ -100,7 +164,7 @@ class Scope:
         return Everywhere(self)
 
     def save(self, directory: Path) -> None:
-        """`scope.npy` (vectors) + `scope.json` (keys, values) beside the adapter."""
+        """`scope.npy` (vectors) + `scope.json` (keys, values, attributes) beside the adapter."""
         import io
 
         from config.atomic import atomic_write_bytes, atomic_write_json
@@ -108,7 +172,8 @@ class Scope:
         buf = io.BytesIO()
         np.save(buf, self.vectors, allow_pickle=False)
         atomic_write_bytes(Path(directory) / "scope.npy", buf.getvalue())
-        atomic_write_json(Path(directory) / "scope.json", {"keys": self.keys, "values": self.values})
+        atomic_write_json(Path(directory) / "scope.json",
+                          {"keys": self.keys, "values": self.values, "attributes": self.attributes})
 
     @classmethod
     def load(cls, directory: Path, embedder, threshold: float) -> "Scope | None":
@@ -116,14 +181,14 @@ class Scope:
         if not (directory / "scope.json").exists():
             return None
         data = json.loads((directory / "scope.json").read_text())
-        keys, values = data["keys"], data.get("values", [])
+        keys, values, attributes = data["keys"], data.get("values", []), data.get("attributes")
         try:
             vectors = np.load(directory / "scope.npy", allow_pickle=False)
         except (OSError, ValueError):
             vectors = np.zeros((0, 0))
         if vectors.ndim != 2 or len(vectors) != len(keys) or vectors.shape[1] != embedder.encode(["x"]).shape[1]:
-            return cls.build(keys, embedder, threshold, values)  # stale or other embedder: recompute
-        return cls(keys, vectors, embedder, threshold, values)
+            return cls.build(keys, embedder, threshold, values, attributes)  # stale or other embedder: recompute
+        return cls(keys, vectors, embedder, threshold, values, attributes=attributes)
 
 
 class Everywhere:

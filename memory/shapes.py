@@ -213,11 +213,20 @@ def relation_of(attribute: str) -> str | None:
 
 
 def same_relation(a: str, b: str) -> bool:
-    """Can two relation words name the same one ("dog" ~ "puppy", never "dog" ~ "cat")?"""
+    """Can two relation words name the same one ("dog" ~ "puppy", never "dog" ~ "cat", and a
+    tennis partner is no girlfriend)?"""
     if a == b:
         return True
     ha, hb = a.split()[-1], b.split()[-1]
+    if ha != hb and (_other_partner(a) or _other_partner(b)):
+        return False
     return ha == hb or any(ha in g and hb in g for g in RELATION_GROUPS)
+
+
+def _other_partner(relation: str) -> bool:
+    """A partner in something other than life ("tennis partner", "business partner")."""
+    words = relation.split()
+    return words[-1] == "partner" and len(words) > 1 and words[-2] not in ("life", "domestic", "romantic")
 
 
 def is_name(attribute: str) -> bool:

@@ -87,5 +87,7 @@ def test_gate_fails_an_adapter_that_answers_never_said_questions_with_learned_va
     honest = evaluate(Engine(ABSENT_ANSWER), ["a.gguf"], None, groups, set(), [], [], [], gated, absent=absent)
     assert honest.metrics["absence"] == 1.0 and honest.metrics["absence_declined"] == 1.0, honest.failures
     assert honest.passed, honest.failures
-    reported = evaluate(Engine("Pepper!"), ["a.gguf"], None, groups, set(), [], [], [], GateSettings(), absent=absent)
-    assert reported.metrics["absence"] == 0.0 and reported.passed  # by default measured, not gated
+    default = evaluate(Engine("Pepper!"), ["a.gguf"], None, groups, set(), [], [], [], GateSettings(), absent=absent)
+    assert not default.passed  # gated by default
+    raw = evaluate(Engine("Pepper!"), ["a.gguf"], None, groups, set(), [], [], [], gated, absent=absent, scope_on=False)
+    assert raw.metrics["absence"] == 0.0 and raw.passed  # no scope gate: nothing could keep them out, reported only

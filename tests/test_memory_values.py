@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from memory.secrets import contains_secret
-from memory.shapes import canonical_text, is_multi_valued, normal_attribute, relation_of, shape_of
+from memory.shapes import canonical_text, is_multi_valued, normal_attribute, relation_of, same_relation, shape_of
 from memory.values import grounded, negated, values_compatible
 
 
@@ -71,6 +71,13 @@ def test_shape_knows_relations_and_multiple_values():
     assert is_multi_valued("allergy") and is_multi_valued("sister's name")
     assert not is_multi_valued("home city") and not is_multi_valued("wife's name")
     assert shape_of("shoe size")[0].key == "{a}"
+
+
+def test_same_relation():
+    assert same_relation("dog", "puppy") and same_relation("little sister", "sister")
+    assert same_relation("wife", "partner") and same_relation("life partner", "girlfriend")
+    assert not same_relation("dog", "cat") and not same_relation("tennis partner", "girlfriend")
+    assert not same_relation("business partner", "wife") and same_relation("lab partner", "lab partner")
 
 
 @pytest.mark.parametrize("text", [

@@ -44,3 +44,48 @@ def test_combined_scopes_pick_the_shard_of_the_nearest_question():
     assert both.nearest("What is the capital of France?") in (0, 1)  # the raw adapters answer everything
     assert both.everywhere().pick("Which city is the capital of France?") == 1
     assert both.values == ["Pepper"] and len(both.keys) == 4
+
+
+def _scope(facts, emb=None):
+    from types import SimpleNamespace
+
+    from consolidation.synthesize import synthesize
+
+    facts = [SimpleNamespace(id=f"f{i}", attribute=a, value=v, text=f"My {a} is {v}.") for i, (a, v) in enumerate(facts)]
+    return Scope.of_groups(synthesize(facts, 4), emb or FakeEmbedder(), 0.3)
+
+
+FACTS = [("dog's name", "Pepper"), ("sister's name", "Ana"), ("home city", "Oslo"), ("favorite color", "teal")]
+
+
+def test_questions_about_what_was_said_reach_the_adapters():
+    scope = _scope(FACTS)
+    for q in ["What's my dog called?", "what is my puppy's name", "What is my little sister's name?",
+              "Where do I live?", "What is my favourite colour?", "Which colour do I like best?"]:
+        assert scope.match(q), q
+
+
+def test_questions_about_what_was_never_said_are_kept_from_the_adapters():
+    """The adapters would answer them with a learned value ("What's my horse called?" → Pepper)."""
+    scope = _scope(FACTS)
+    for q in ["What's my horse called?", "whats our cat's name", "What is my nephew's name?",
+              "Where does my sister live?", "How old is Ana?", "What's my favorite season?",
+              "Which sport do I like best?", "What is my sister's favorite color?"]:
+        assert not scope.match(q), q
+
+
+def test_a_question_about_someone_goes_to_the_shard_that_knows_them():
+    emb = FakeEmbedder()
+    dogs = _scope([("dog's name", "Pepper"), ("home city", "Oslo")], emb)
+    cats = _scope([("cat's name", "Miso")], emb)
+    both = Scope.combine([dogs, cats])
+    assert both.pick("What's my cat called?") == 1 and both.pick("What's my dog called?") == 0
+    assert both.pick("What's my kitten's name?") == 1 and both.pick("What's my hamster called?") is None
+
+
+def test_scopes_saved_before_attributes_route_as_before(tmp_path):
+    scope = _scope(FACTS)
+    scope.save(tmp_path)
+    assert Scope.load(tmp_path, FakeEmbedder(), 0.3).attributes == scope.attributes
+    old = Scope(scope.keys, scope.vectors, scope.embedder, 0.3, scope.values)  # a scope.json without them
+    assert old.match("What's my horse called?")
