@@ -183,6 +183,31 @@ def scaling_section(r: dict, rel: str, png: bool) -> list[str]:
     return lines + [provenance(r), ""]
 
 
+def absence_section(results_dir: Path) -> list[str]:
+    """bench/absence.py: never-said questions kept from the adapters, said ones let in."""
+    path = Path(results_dir) / "absence-routing.json"
+    if not path.exists():
+        return []
+    a = json.loads(path.read_text())
+    kinds = ["other_relation", "other_attribute_same_person", "other_favorite", "own_unsaid"]
+    rows = [[split + (" (tuned on)" if split == "dev" else " (never tuned on)"),
+             f"{pct(p['never_kept_out'])} of {p['n_never']}",
+             *(pct(p["by_kind"][k]["kept_out"]) if k in p["by_kind"] else "–" for k in kinds),
+             f"{pct(p['said_let_in'])} of {p['n_said']}"] for split, p in a["probe"].items()]
+    scale = "; ".join(f"{x['facts']} facts ({x['shards']} shards): the gate's never-said questions kept out "
+                      f"{pct(x['never_kept_out'])} of {x['n_never']}, held-out paraphrases to the right shard "
+                      f"{pct(x['heldout_right_shard'])}" for x in a["scale"])
+    return ["### Absence: questions about what was never said", "",
+            "Asked about something the user never said (\"What's my horse called?\" next to a learned dog), an "
+            "adapter answers with a learned value, so the scope gate keeps such questions for the base model. "
+            "Probe users written by two other sessions that never read the routing code (40 each); "
+            "*kept out* = sent to the base model, which knows no learned value; *said, let in* = questions about "
+            "stated facts in fresh wording that reach the adapters.", "",
+            *table(["probe split", "never said: kept out", "other person or animal", "other attribute, same one",
+                    "other favourite", "own, never said", "said: let in"], rows), "",
+            f"persona_large.json: {scale}.", "", f"`{a['command']}` ({a['date']}, {a['machine']}).", ""]
+
+
 def locomo_section(r: dict) -> list[str]:
     res = r["results"]
     cats = sorted({c for s in SYSTEMS for c in res["all_sampled"].get(s, {})}, key=lambda c: (c == "1-4", c))
@@ -480,8 +505,10 @@ def limits(results: dict[str, dict]) -> list[str]:
                      f"{pct(x['retention'])} ({x['train_steps']} training steps), so the gate kept the previous "
                      "adapter")
         last = sc["rounds"][-1]
-        out.append(line + f" (locality stayed at {pct(min(x['locality'] for x in sc['rounds']))}; absence, reported "
-                   f"and not gated, was {pct(last.get('absence'))} at {last['facts']} facts).")
+        gated = sc.get("settings", {}).get("consolidation", {}).get("gate", {}).get("min_absence")
+        how = f"gated at ≥ {pct(gated)}" if gated else "reported and not gated"
+        out.append(line + f" (locality stayed at {pct(min(x['locality'] for x in sc['rounds']))}; absence, {how}, "
+                   f"was {pct(last.get('absence'))} at {last['facts']} facts).")
     lo = results.get("locomo")
     if lo:
         convs = lo["conversations"]
@@ -514,6 +541,7 @@ def render(results: dict[str, dict], rel: str = "bench/results", pngs: set[str] 
         lines += data_section(results["data"], rel, results["data"]["_file"].replace(".json", ".png") in pngs)
     if "scaling" in results:
         lines += scaling_section(results["scaling"], rel, results["scaling"]["_file"].replace(".json", ".png") in pngs)
+    lines += absence_section(results_dir)
     if "natural" in results:
         lines += natural_section(results["natural"])
     if "locomo" in results:
