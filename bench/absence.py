@@ -15,7 +15,9 @@ No model runs here: only the real MiniLM and the scope, so it takes a minute.
    misses; test was written after them and only its counts are ever printed.
 2. scale: the first N facts of bench/data/persona_large.json in shards of
    `consolidation.shard_size`: the publish gate's never-said questions (consolidation/absence.py,
-   held-out wording) kept out, and every fact's held-out paraphrases let in to the right shard.
+   held-out wording) kept out, every fact's held-out paraphrases let in to the right shard, and
+   the milliseconds choosing costs once chat's retrieval has embedded the question (a question
+   naming someone embeds one more text: itself with that someone made anyone).
 
 Writes bench/results/absence-routing.json.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import sys
 import time
 from collections import defaultdict
@@ -35,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import write_result  # noqa: E402
 from config import load_settings  # noqa: E402
-from consolidation.absence import absent_questions  # noqa: E402
+from consolidation.absence import absent_questions, people_named  # noqa: E402
 from consolidation.live import embedder_for  # noqa: E402
 from consolidation.scope import Scope  # noqa: E402
 from consolidation.shards import plan_shards  # noqa: E402
@@ -84,10 +87,21 @@ def scale(settings, embedder, n_facts: int) -> dict:
     every = [g for gs in groups for g in gs]
     absent = absent_questions(every, [f.attribute for f in facts], [f.value for f in facts], "heldout", 1)
     let_in = [scope.pick(qa.question) is not None for qa in absent]
-    picks = [(scope.pick(qa.question), owner[qa.fact_ids[0]]) for g in every for qa in g.heldout]
+    picks, ms, ms_someone = [], [], []
+    for qa in (qa for g in every for qa in g.heldout):
+        embedder.encode([qa.question])  # what chat's retrieval does first (the embedder keeps the vector)
+        t0 = time.perf_counter()
+        picks.append((scope.pick(qa.question), owner[qa.fact_ids[0]]))
+        (ms_someone if people_named(qa.question) else ms).append((time.perf_counter() - t0) * 1000)
     return {"facts": n_facts, "shards": len(shards), "never_kept_out": 1 - sum(let_in) / max(1, len(let_in)),
             "n_never": len(absent), "heldout_let_in": sum(p is not None for p, _ in picks) / len(picks),
-            "heldout_right_shard": sum(p == want for p, want in picks) / len(picks), "n_heldout": len(picks)}
+            "heldout_right_shard": sum(p == want for p, want in picks) / len(picks), "n_heldout": len(picks),
+            "pick_ms": _spread(ms), "pick_ms_naming_someone": _spread(ms_someone)}
+
+
+def _spread(ms: list[float]) -> dict:
+    ms = sorted(ms)
+    return {"median": statistics.median(ms), "p90": ms[int(0.9 * len(ms))], "n": len(ms)} if ms else {}
 
 
 def main() -> None:

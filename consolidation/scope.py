@@ -44,6 +44,7 @@ class Scope:
         # the attribute each key asks about (None: unknown, a scope saved before keys had one)
         self.attributes = list(attributes) if attributes is not None else None
         self._whats = None  # what one may ask of a person (see _about_subject), embedded on first use
+        self._whose = None  # learned name → whose it is, on first use
         self._value_keys = [f" {normalise(v)} " for v in self.values if normalise(v)]
         self.vectors = np.asarray(vectors, dtype=np.float32)
         self.owners = np.zeros(len(self.keys), dtype=np.int32) if owners is None else np.asarray(owners, np.int32)
@@ -135,13 +136,15 @@ class Scope:
 
     def _names_in(self, question: str) -> dict[str, str | None]:
         """Learned names the question says, and whose name each is ("how old is Chiamaka?" →
-        {"Chiamaka": "sister"}; None: the user's own), from the statements among the keys."""
+        {"Chiamaka": "sister"}; None: the user's own)."""
         from consolidation.synthesize import normalise
 
+        if self._whose is None:  # from the statements among the keys ("My sister's name is Chiamaka.")
+            named = [(f" {normalise(k)} ", a) for k, a in zip(self.keys, self.attributes) if a and is_name(a)]
+            self._whose = {v: next((relation_of(a) for k, a in named if f" {normalise(v)} " in k), None)
+                           for v in self.values if normalise(v)}
         q = f" {normalise(question)} "
-        said = [v for v in self.values if normalise(v) and f" {normalise(v)} " in q]
-        return {v: next((relation_of(a) for k, a in zip(self.keys, self.attributes)
-                         if a and is_name(a) and normalise(v) in normalise(k)), None) for v in said}
+        return {v: who for v, who in self._whose.items() if f" {normalise(v)} " in q}
 
     def _what_questions(self) -> tuple[list[str], list[str], np.ndarray]:
         """Questions about "my friend" for everything learned of anyone else (embedded once)."""
