@@ -32,6 +32,7 @@ people's words, is the measure.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import zlib
@@ -138,10 +139,20 @@ def what_questions(whats: Sequence[str]) -> list[tuple[str, str]]:
 
 def same_question(a: str, b: str) -> bool:
     """Do two attributes ask the same thing of the same one ("puppy's name" ~ "dog's name")?"""
-    (sa, pa), (sb, pb) = shape_of(a), shape_of(b)
-    if sa.key != sb.key or pa.get("y") != pb.get("y"):
+    (ka, xa, ya), (kb, xb, yb) = _question(a), _question(b)
+    if ka != kb or ya != yb:
         return False
-    return same_relation(pa["x"], pb["x"]) if "x" in pa and "x" in pb else normal_attribute(a) == normal_attribute(b)
+    return same_relation(xa, xb) if xa and xb else xa == xb
+
+
+@functools.lru_cache(maxsize=4096)
+def _question(attribute: str) -> tuple[str, str | None, str | None]:
+    """(shape, whom, what else) of an attribute: "dog's name" → ("{x}'s name", "dog", None);
+    the user's own: (its normal form, None, None)."""
+    shape, parts = shape_of(attribute)
+    if "x" not in parts:
+        return normal_attribute(attribute), None, None
+    return shape.key, parts["x"], parts.get("y")
 
 
 class _Learned:

@@ -45,6 +45,7 @@ class Scope:
         self.attributes = list(attributes) if attributes is not None else None
         self._whats = None  # what one may ask of a person (see _about_subject), embedded on first use
         self._whose = None  # learned name → whose it is, on first use
+        self._by_attribute = None  # attribute → its keys, on first use
         self._value_keys = [f" {normalise(v)} " for v in self.values if normalise(v)]
         self.vectors = np.asarray(vectors, dtype=np.float32)
         self.owners = np.zeros(len(self.keys), dtype=np.int32) if owners is None else np.asarray(owners, np.int32)
@@ -131,8 +132,17 @@ class Scope:
             asked = favourites_named(question, self.attributes[best])
         if not asked:
             return best
-        fitting = [i for i, a in enumerate(self.attributes) if a and any(same_question(a, w) for w in asked)]
+        fitting = [i for a, keys in self._keys_of().items() if any(same_question(a, w) for w in asked) for i in keys]
         return max(fitting, key=lambda i: sims[i]) if fitting else None
+
+    def _keys_of(self) -> dict[str, list[int]]:
+        """Each learned attribute's keys (on first use)."""
+        if self._by_attribute is None:
+            self._by_attribute = {}
+            for i, a in enumerate(self.attributes):
+                if a:
+                    self._by_attribute.setdefault(a, []).append(i)
+        return self._by_attribute
 
     def _names_in(self, question: str) -> dict[str, str | None]:
         """Learned names the question says, and whose name each is ("how old is Chiamaka?" →

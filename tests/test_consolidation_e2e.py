@@ -62,7 +62,9 @@ def test_learn_recall_forget(tmp_path, monkeypatch):
         assert value.lower() not in before[q].lower()  # it came from the weights, not the base model
         assert after[q]["adapter"] == "v0001"
 
-    assert m["absence"] is not None and m["n_absent"] >= 1  # never-said questions are asked (reported, not gated)
+    assert m["n_absent"] >= 1 and m["absence"] >= gate.min_absence  # never-said questions are asked and gated
+    for d in ask("What do I call my horse?", "Where does my sister work?"):  # the scope gate keeps them
+        assert not any(v.lower() in d["answer"].lower() for v in HELD_OUT.values()), d  # from Pepper / Lumen
 
     unrelated = [b.question for b in locality_bank()[:25]]
     with_adapter = [d["answer"] for d in ask(*unrelated)]
