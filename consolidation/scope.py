@@ -124,7 +124,7 @@ class Scope:
         names = self._names_in(question)
         people = people_named(question) + [who for who in names.values() if who]
         if people:
-            texts, whats, vectors = self._what_questions()
+            whats, vectors = self._what_questions()
             anyone = masked(question, names)
             what = whats[int(np.argmax(vectors @ self.embedder.encode([anyone])[0]))]
             asked = [normal_attribute(f"{who}'s {what}") for who in people]
@@ -156,14 +156,14 @@ class Scope:
         q = f" {normalise(question)} "
         return {v: who for v, who in self._whose.items() if f" {normalise(v)} " in q}
 
-    def _what_questions(self) -> tuple[list[str], list[str], np.ndarray]:
-        """Questions about "my friend" for everything learned of anyone else (embedded once)."""
+    def _what_questions(self) -> tuple[list[str], np.ndarray]:
+        """What one asks of "my friend", and the questions asking it embedded, for the standard
+        things and everything learned of anyone else (on first use)."""
         if self._whats is None:
             from consolidation.absence import what_of, what_questions
 
             pairs = what_questions([what_of(a) for a in self.attributes if a and relation_of(a)])
-            texts = [q for q, _ in pairs]
-            self._whats = texts, [w for _, w in pairs], self.embedder.encode(texts)
+            self._whats = [w for _, w in pairs], self.embedder.encode([q for q, _ in pairs])
         return self._whats
 
     def nearest(self, question: str) -> int | None:
