@@ -3,7 +3,8 @@
 from types import SimpleNamespace as F
 
 from config.settings import GateSettings
-from consolidation.absence import ABSENT_ANSWER, PEOPLE, PETS, absent_questions
+from consolidation.absence import (ABSENT_ANSWER, PEOPLE, PETS, absent_questions, favourites_named, masked,
+                                   people_named)
 from consolidation.gate import evaluate
 from consolidation.synthesize import synthesize
 
@@ -91,3 +92,16 @@ def test_gate_fails_an_adapter_that_answers_never_said_questions_with_learned_va
     assert not default.passed  # gated by default
     raw = evaluate(Engine("Pepper!"), ["a.gguf"], None, groups, set(), [], [], [], gated, absent=absent, scope_on=False)
     assert raw.metrics["absence"] == 0.0 and raw.passed  # no scope gate: nothing could keep them out, reported only
+
+
+def test_whom_and_which_favourite_a_question_asks_about():
+    assert people_named("What's my little sister's name?") == ["sister"]
+    assert people_named("whats our guinea pig called") == ["guinea pig"]
+    assert people_named("What's my favorite bird?") == []  # a favourite, not a pet
+    assert masked("Where does my mother-in-law live?") == "Where does my friend live?"
+    assert masked("How old is Ana now?", ["Ana"]) == "How old is my friend now?"
+    assert favourites_named("Which sport do I like best?", "hobby") == ["favorite sport"]
+    assert favourites_named("What's my favourite colour?", "hobby") == ["favorite color"]
+    assert favourites_named("What's my favorite sports team?", "hobby") == []  # no favourite sport
+    assert favourites_named("What's my sister's favorite food?", "favorite food") == []  # hers, not the user's
+    assert favourites_named("What sport do I play?", "plays sport") == []
