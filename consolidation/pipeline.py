@@ -28,7 +28,7 @@ from consolidation.bank import cached_answers, cached_value, distill_prompts, lo
 from consolidation.gate import evaluate
 from consolidation.live import apply_version, embedder_for, fits, shard_scope
 from consolidation.registry import AdapterVersion, Registry
-from consolidation.scope import is_personal
+from consolidation.scope import Scope, is_personal
 from consolidation.shards import plan_shards
 from consolidation.synthesize import synthesize
 from consolidation.train import Example, LoraTrainConfig
@@ -162,7 +162,12 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
         t0 = time.perf_counter()
         if not shard.changed:
             directory = registry.carry(staging, before[shard.id])
-            scopes.append(shard_scope(settings, directory) if c.scope_gate else None)
+            scope = shard_scope(settings, directory) if c.scope_gate else None
+            if scope is not None and scope.attributes is None:  # saved before keys knew their fact: rebuilt
+                scope = Scope.of_groups(synthesize(shard.facts, c.examples_per_fact), embedder_for(settings),
+                                        c.scope_threshold)
+                scope.save(directory)  # a new file: the earlier version's hard link stays as it was
+            scopes.append(scope)
             seconds["export"] += time.perf_counter() - t0
             continue
         from consolidation.base_model import load_base_model
@@ -203,8 +208,6 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
         export_adapter(result.model, info, c.alpha, staging / shard.id, version)
         scope = None
         if c.scope_gate:
-            from consolidation.scope import Scope
-
             scope = Scope.of_groups(shard_groups, embedder_for(settings), c.scope_threshold)
             scope.save(staging / shard.id)
         scopes.append(scope)
@@ -213,8 +216,6 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
                         "final_loss": result.losses[-1], "tokens": result.tokens})
         model = result.model.unload()  # the bare base model again, for the next shard
         seconds["export"] += time.perf_counter() - t0
-
-    from consolidation.scope import Scope
 
     scope = Scope.combine(scopes) if scopes and all(s is not None for s in scopes) else None
     adapters = [staging / s.id / "adapter.gguf" for s in shards]

@@ -78,6 +78,9 @@ def test_learn_recall_forget(tmp_path, monkeypatch):
     # forgetting and updating: the next consolidation must take the old values out of the weights
     assert runner.invoke(app, ["forget", "Lumen Robotics"]).exit_code == 0
     assert runner.invoke(app, ["import", str(data.with_name("moved.jsonl"))]).exit_code == 0
+    for path in (load_settings().home / "adapters" / "v0001").glob("s*/scope.json"):  # as saved before keys
+        saved = json.loads(path.read_text())                                           # knew their fact
+        path.write_text(json.dumps({"keys": saved["keys"], "values": saved["values"]}))
     report2 = consolidate()
     assert report2["published"] and report2["version"] == "v0002", report2
     assert report2["metrics"]["unlearn_leaks"] == 0 and len(report2["unlearned"]) == 2
@@ -86,6 +89,8 @@ def test_learn_recall_forget(tmp_path, monkeypatch):
     [carried] = [s for s in v2.shards if s.trained == "v0001"]  # the dog's: neither forgotten nor updated
     [before] = [s for s in v1.shards if s.id == carried.id]
     assert carried.facts == before.facts and carried.gguf.stat().st_ino == before.gguf.stat().st_ino
+    assert json.loads((carried.path / "scope.json").read_text())["attributes"]  # rebuilt when carried,
+    assert "attributes" not in json.loads((before.path / "scope.json").read_text())  # the old version untouched
     answers = {d["question"]: d["answer"] for d in ask(*HELD_OUT)}
     assert "lumen" not in answers["Who do I work for?"].lower()
     assert "bergen" in answers["In which city do I live?"].lower()
