@@ -20,6 +20,9 @@ from typing import Sequence
 
 import numpy as np
 
+from consolidation.absence import (favourites_named, masked, people_named, same_question, what_of,
+                                   what_questions)
+from consolidation.synthesize import normalise
 from memory.shapes import is_name, normal_attribute, relation_of
 
 _FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|my|mine|myself|we|our|us)\b", re.IGNORECASE)
@@ -37,8 +40,6 @@ class Scope:
     def __init__(self, keys: Sequence[str], vectors: np.ndarray, embedder, threshold: float,
                  values: Sequence[str] = (), owners: Sequence[int] | None = None,
                  attributes: Sequence[str | None] | None = None):
-        from consolidation.synthesize import normalise
-
         self.keys = list(keys)
         self.values = list(values)
         # the attribute each key asks about (None: unknown, a scope saved before keys had one)
@@ -78,8 +79,6 @@ class Scope:
 
     def about_user(self, question: str) -> bool:
         """First person, or names a learned value."""
-        from consolidation.synthesize import normalise
-
         q = f" {normalise(question)} "
         return is_personal(question) or any(v in q for v in self._value_keys)
 
@@ -117,8 +116,6 @@ class Scope:
         ("How old is Chiamaka?"). What it asks of them is read with them made anyone ("Where does
         my friend live?"), against questions one asks of anyone (`_what_questions`). A question
         naming no one and no favourite keeps `best`."""
-        from consolidation.absence import favourites_named, masked, people_named, same_question
-
         if self.attributes is None or not self.attributes[best]:
             return best
         names = self._names_in(question)
@@ -147,21 +144,17 @@ class Scope:
     def _names_in(self, question: str) -> dict[str, str | None]:
         """Learned names the question says, and whose name each is ("how old is Chiamaka?" →
         {"Chiamaka": "sister"}; None: the user's own)."""
-        from consolidation.synthesize import normalise
-
         if self._whose is None:  # from the statements among the keys ("My sister's name is Chiamaka.")
             named = [(f" {normalise(k)} ", a) for k, a in zip(self.keys, self.attributes) if a and is_name(a)]
-            self._whose = {v: next((relation_of(a) for k, a in named if f" {normalise(v)} " in k), None)
-                           for v in self.values if normalise(v)}
+            keys = [(v, f" {normalise(v)} ") for v in self.values if normalise(v)]
+            self._whose = [(v, key, next((relation_of(a) for k, a in named if key in k), None)) for v, key in keys]
         q = f" {normalise(question)} "
-        return {v: who for v, who in self._whose.items() if f" {normalise(v)} " in q}
+        return {v: who for v, key, who in self._whose if key in q}
 
     def _what_questions(self) -> tuple[list[str], np.ndarray]:
         """What one asks of "my friend", and the questions asking it embedded, for the standard
         things and everything learned of anyone else (on first use)."""
         if self._whats is None:
-            from consolidation.absence import what_of, what_questions
-
             pairs = what_questions([what_of(a) for a in self.attributes if a and relation_of(a)])
             self._whats = [w for _, w in pairs], self.embedder.encode([q for q, _ in pairs])
         return self._whats
