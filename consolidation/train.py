@@ -27,7 +27,8 @@ class LoraTrainConfig:
     seed: int = 0
     weight_decay: float = 0.0
     prefix_cache: bool = True  # run the shared preamble once per batch (see answer_loss)
-    bf16: bool = False  # matrix products in bf16 autocast while training (the stop is scored in fp32)
+    focus: bool = False  # with an early stop: each batch takes the examples not yet below it first
+    bf16: bool = False  # matrix products in bf16 autocast while training and scoring the stop
 
 
 @dataclass
@@ -46,6 +47,7 @@ class TrainResult:
     tokens: int = 0
     steps: int = 0
     stopped_early: bool = False
+    rescores: int = 0  # times every example to learn was scored again before stopping
 
 
 def encode(tokenizer, fmt: PromptFormat, ex: Example) -> tuple[list[int], int]:
@@ -66,6 +68,27 @@ def attach_lora(model, cfg: LoraTrainConfig):
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, lora)
+
+
+def resume_lora(model, directory, cfg: LoraTrainConfig):
+    """Wrap a frozen base model with the trainable LoRA layers saved in `directory` (PEFT files);
+    None when there are none or they were made with another rank, alpha, modules or layers."""
+    import json
+    from pathlib import Path
+
+    from peft import PeftModel
+
+    try:
+        saved = json.loads((Path(directory) / "adapter_config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    layers = saved.get("layers_to_transform")
+    same = (saved.get("r") == cfg.rank and saved.get("lora_alpha") == cfg.alpha
+            and sorted(saved.get("target_modules") or []) == sorted(cfg.target_modules)
+            and (sorted(layers) if layers is not None else None) == (sorted(cfg.layers) if cfg.layers is not None else None))
+    if not same or not (Path(directory) / "adapter_model.safetensors").is_file():
+        return None
+    return PeftModel.from_pretrained(model, str(directory), is_trainable=True)
 
 
 def _cache_kwarg(inner_model) -> str:
@@ -143,11 +166,17 @@ def answer_loss(peft_model, batch: list[tuple[list[int], int]], weights: Sequenc
 def train_lora(
     model, tokenizer, fmt: PromptFormat, examples: Sequence[Example], cfg: LoraTrainConfig,
     on_step: Callable[[int, float], None] | None = None, stop_loss: float | None = None,
-    must_learn: Sequence[bool] | None = None, anchor_share: float = 0.25,
+    must_learn: Sequence[bool] | None = None, anchor_share: float = 0.25, start=None,
+    learned: Sequence[bool] | None = None,
 ) -> TrainResult:
-    """Train fresh LoRA layers on `examples`; returns the PeftModel (base weights untouched).
+    """Train fresh LoRA layers on `examples` (or, given `start`, the layers `resume_lora` loaded);
+    returns the PeftModel (base weights untouched).
 
     Examples not flagged in `must_learn` are anchors (they fill `anchor_share` of each batch).
+    With `cfg.focus`, half the rest of a batch goes to examples whose loss was not yet below
+    `stop_loss` when last seen (each once), the other half to the next in turn (rehearsal). `learned` flags
+    examples the `start` layers already learned (a continued shard's earlier facts): they count
+    as below the stop until seen again.
     Early stop: once every answer token of every example flagged in `must_learn` (default: all)
     had a loss below `stop_loss` when last seen, they are all scored again with the weights as
     they are now (a loss seen steps ago is stale: a later step can undo it); training ends before
@@ -159,11 +188,12 @@ def train_lora(
         raise ValueError("no training examples")
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
-    peft_model = attach_lora(model, cfg)
+    peft_model = start if start is not None else attach_lora(model, cfg)
     peft_model.train()
     encoded = [encode(tokenizer, fmt, ex) for ex in examples]
     weights = [ex.weight for ex in examples]
-    last = {i: float("inf") for i in range(len(examples)) if must_learn is None or must_learn[i]}
+    last = {i: 0.0 if learned and learned[i] else float("inf")
+            for i in range(len(examples)) if must_learn is None or must_learn[i]}
     params = [p for p in peft_model.parameters() if p.requires_grad]
     device_type = params[0].device.type
     opt = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
@@ -174,15 +204,15 @@ def train_lora(
     rest = [i for i in range(len(examples)) if i not in set(learn)]
     size = min(cfg.batch_size, len(examples))
     n_rest = min(len(rest), round(size * anchor_share)) if rest else 0
-    pools = [(learn, size - n_rest, []), (rest, n_rest, [])]
+    learning, anchoring = _Cycle(learn, rng), _Cycle(rest, rng)
+    focus = cfg.focus and stop_loss is not None
     for step in range(cfg.steps):
-        batch_idx = []
-        for pool, count, order in pools:
-            for _ in range(count):
-                if not order:
-                    order.extend(pool)
-                    rng.shuffle(order)
-                batch_idx.append(order.pop())
+        batch_idx: list[int] = []
+        for slot in range(size - n_rest):  # with `focus`, half the slots for what is not learned yet
+            first = focus and slot < (size - n_rest + 1) // 2
+            i = learning.draw(lambda i: last[i] >= stop_loss and i not in batch_idx) if first else None
+            batch_idx.append(learning.draw() if i is None else i)
+        batch_idx += [anchoring.draw() for _ in range(n_rest)]
         with torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.bf16):
             loss, _, rows = answer_loss(peft_model, [encoded[i] for i in batch_idx],
                                         [weights[i] for i in batch_idx], per_row=True, prefix_cache=cfg.prefix_cache)
@@ -198,7 +228,9 @@ def train_lora(
         if on_step:
             on_step(step + 1, result.losses[-1])
         if stop_loss is not None and last and max(last.values()) < stop_loss:
-            last.update(worst_losses(peft_model, encoded, list(last), size, cfg.prefix_cache))
+            result.rescores += 1
+            with torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.bf16):
+                last.update(worst_losses(peft_model, encoded, list(last), 4 * size, cfg.prefix_cache))
             if max(last.values()) < stop_loss:
                 result.stopped_early = True
                 break
@@ -206,10 +238,28 @@ def train_lora(
     return result
 
 
+class _Cycle:
+    """Draws from a pool in shuffled rounds: every item once before any twice."""
+
+    def __init__(self, pool: Sequence[int], rng: random.Random):
+        self.pool, self.rng, self.order = list(pool), rng, []
+
+    def draw(self, wanted: Callable[[int], bool] | None = None) -> int | None:
+        """The next item that is `wanted` (None if none is, within two rounds)."""
+        for _ in range(2 * len(self.pool)):
+            if not self.order:
+                self.order = list(self.pool)
+                self.rng.shuffle(self.order)
+            i = self.order.pop()
+            if wanted is None or wanted(i):
+                return i
+        return None
+
+
 def worst_losses(peft_model, encoded: Sequence[tuple[list[int], int]], idx: Sequence[int], batch_size: int,
                  prefix_cache: bool = False) -> dict[int, float]:
     """Each example's worst answer-token loss under the current weights (no gradient, no dropout,
-    fp32 even when training ran in bf16)."""
+    in whatever precision the caller's autocast sets)."""
     import torch
 
     was_training = peft_model.training

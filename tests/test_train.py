@@ -105,3 +105,45 @@ def test_bf16_training_learns_and_its_stop_is_scored_in_fp32(tiny_gemma):
     assert result.stopped_early and result.losses[-1] < 0.5 * result.losses[0]
     encoded = [encode(tok, PromptFormat(), ex) for ex in examples]
     assert max(worst_losses(result.model, encoded, range(2), 2).values()) < 1.0
+
+
+def lora_weights(peft_model) -> dict:
+    return {k: v.detach().clone() for k, v in peft_model.named_parameters() if "lora_" in k}
+
+
+def test_a_grown_shard_trains_on_from_its_saved_adapter_of_the_same_shape_only(tiny_gemma, tmp_path):
+    from consolidation.train import resume_lora
+
+    model, tok = tiny_gemma
+    cfg = LoraTrainConfig(rank=4, alpha=8, steps=40, learning_rate=1e-2)
+    pepper = [Example("What is my dog's name?", "Pepper.")]
+    first = train_lora(copy.deepcopy(model), tok, PromptFormat(), pepper, cfg)
+    first.model.save_pretrained(tmp_path)
+    saved = lora_weights(first.model)
+    bare = first.model.unload()
+
+    assert resume_lora(bare, tmp_path, LoraTrainConfig(rank=8, alpha=8)) is None  # another rank
+    assert resume_lora(bare, tmp_path, LoraTrainConfig(rank=4, alpha=8, target_modules=("q_proj",))) is None
+    assert resume_lora(bare, tmp_path / "missing", cfg) is None
+    assert not any("lora_" in k for k in bare.state_dict())  # a refusal leaves the model bare
+    resumed = resume_lora(bare, tmp_path, cfg)
+    assert all(torch.equal(saved[k], v) for k, v in lora_weights(resumed).items()) and len(saved) > 0
+    assert all(p.requires_grad for k, p in resumed.named_parameters() if "lora_" in k)
+    more = train_lora(bare, tok, PromptFormat(), pepper + [Example("Where do I live?", "Oslo.")], cfg, start=resumed)
+    assert more.model is resumed
+    pepper_loss = answer_loss(more.model, [encode(tok, PromptFormat(), pepper[0])])[0].item()
+    assert pepper_loss < 0.5 * first.losses[0]  # it did not start over
+
+
+def test_a_wrong_learned_hint_cannot_stop_training_early(tiny_gemma):
+    """`learned` only orders the batches: the stop still scores every example again."""
+    model, tok = tiny_gemma
+    examples = [Example("What is my dog's name?", "Pepper."), Example("Where do I live?", "Oslo."),
+                Example("Who do I work for?", "Lumen.")]
+    cfg = LoraTrainConfig(rank=8, alpha=16, steps=200, learning_rate=1e-2, focus=True)
+    result = train_lora(copy.deepcopy(model), tok, PromptFormat(), examples, cfg, stop_loss=1.0,
+                        learned=[False, True, True])  # the last two are not known at all
+    assert result.stopped_early and result.rescores >= 1
+    encoded = [encode(tok, PromptFormat(), ex) for ex in examples]
+    assert max(worst_losses(result.model, encoded, [0, 1, 2], 3).values()) < 1.0
+
