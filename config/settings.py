@@ -84,6 +84,7 @@ class GateSettings(BaseModel):
     max_ppl_drift: float = 0.05  # relative perplexity change on the reference text, no scope gate
     max_ppl_drift_raw: float = 5.0  # the raw adapter when the scope gate is on: catastrophic damage only
     raw_sample: int = Field(10, ge=0, description="bank and personal questions (each) the raw adapters answer for the raw figures, which are reported, not gated")
+    trained_sample: int | None = Field(3, ge=1, description="trained questions asked per fact (efficacy, retention); the early stop already scored every one in torch; None: all")
 
 
 class ConsolidationSettings(BaseModel):
@@ -95,6 +96,7 @@ class ConsolidationSettings(BaseModel):
     batch_size: int = Field(8, ge=1)
     max_steps: int = Field(300, ge=1)
     stop_loss: float = Field(0.3, ge=0.0, description="stop once every answer token of every fact example has a loss below this (scored again before stopping)")
+    focus: bool = Field(True, description="each batch takes the fact examples whose loss is not yet below stop_loss first, then rehearses the others")
     target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     layers: list[int] | None = Field(None, description="LoRA only on these layers; unset = all")
     examples_per_fact: int = Field(8, ge=1)
@@ -105,8 +107,9 @@ class ConsolidationSettings(BaseModel):
     scope_gate: bool = Field(True, description="apply the adapter only to questions in the scope of learned facts")
     scope_threshold: float = Field(0.5, ge=0.0, le=1.0)
     shard_size: int = Field(40, ge=1, description="facts per adapter shard; a round retrains only the shards whose facts changed")
+    continue_shards: bool = Field(True, description="a shard that only gained facts trains on from its adapter; one that lost a fact (forgotten, superseded) starts again from the base model")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="training's matrix products in bf16 where the hardware has bf16 instructions (auto), always, or never; the stop is scored in fp32")
+    precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="training's matrix products in bf16 where the hardware has bf16 instructions (auto), always, or never (the early stop is scored the same way)")
     seed: int = 0
     gate: GateSettings = GateSettings()
 

@@ -45,7 +45,8 @@ def evaluate(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> GateResult:
     """Run every check on the shard `adapters` (chosen per question by `scope`) with `engine` and
-    compare against `thresholds`. `absent`: "never said" questions and every learned value, none
+    compare against `thresholds` (`thresholds.trained_sample`: trained questions asked per fact,
+    a seeded sample; every held-out one is asked). `absent`: "never said" questions and every learned value, none
     of which their answers may state. `thresholds.raw_sample`: bank and personal questions (each)
     that the raw adapters answer for the raw figures, which are reported, not gated."""
     progress = progress or (lambda *a: None)
@@ -60,7 +61,9 @@ def evaluate(
         seconds[label] = time.perf_counter() - t0
         return out
 
-    train = ask_all([qa for g in groups for qa in g.train_unique], "trained questions")
+    rng, k = random.Random(0), thresholds.trained_sample
+    train = ask_all([qa for g in groups for qa in (g.train_unique if k is None or len(g.train_unique) <= k
+                                                   else rng.sample(g.train_unique, k))], "trained questions")
     heldout = ask_all([qa for g in groups for qa in g.heldout], "held-out paraphrases")
     retained = [(qa, a, r) for qa, a, r in train if set(qa.fact_ids) & earlier_ids]
     leaks = []

@@ -1,8 +1,9 @@
 """One consolidation run: ledger → synthesize → train → measure → export → gate → publish.
 
-Facts live in shards (consolidation/shards.py), one adapter each. A run retrains, from the base
-model, only the shards whose fact set changed (candidates, updates, superseded and forgotten
-facts), so those leave the weights exactly; unchanged shards are carried over as they are.
+Facts live in shards (consolidation/shards.py), one adapter each. A run trains only the shards
+whose fact set changed: one that lost a fact (superseded, forgotten) from the base model, so the
+fact leaves the weights exactly; one that only gained facts on from its adapter (early stop on
+every fact it holds). Unchanged shards are carried over as they are.
 The gate measures the whole new set: the retrained shards' facts, a sample of the carried
 ones (routing between shards), locality and knowledge through the scope gate.
 Crash safety: the new version is built in a staging dir and only renamed into place when
@@ -16,7 +17,7 @@ import math
 import random
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -34,7 +35,8 @@ from consolidation.synthesize import synthesize
 from consolidation.train import Example, LoraTrainConfig
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-CARRIED_SAMPLE = 24  # facts of unchanged shards whose questions the gate asks again (retention, routing)
+CARRIED_SAMPLE = 12  # facts of unchanged shards whose questions the gate asks again (retention, routing)
+CARRIED_HELDOUT = 2  # held-out questions asked per carried fact
 
 
 @dataclass
@@ -58,7 +60,8 @@ def train_config(settings: Settings, steps: int) -> LoraTrainConfig:
     c = settings.consolidation
     return LoraTrainConfig(rank=c.rank, alpha=c.alpha, learning_rate=c.learning_rate, steps=steps,
                            batch_size=c.batch_size, target_modules=tuple(c.target_modules),
-                           layers=c.layers, seed=c.seed, bf16=uses_bf16(c.precision, pick_device(c.device)))
+                           layers=c.layers, seed=c.seed, bf16=uses_bf16(c.precision, pick_device(c.device)),
+                           focus=c.focus)
 
 
 def perplexity(model, tokenizer, text: str, window: int = 512, windows: int | None = None) -> float:
@@ -172,23 +175,27 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
             continue
         from consolidation.base_model import load_base_model
         from consolidation.prompt import format_for_model
-        from consolidation.train import train_lora
+        from consolidation.train import resume_lora, train_lora
 
         if model is None:
             model, tokenizer, info = load_base_model(settings, progress=log)
             fmt = format_for_model(settings.model.prompt_format, info.gguf_path)
         shard_groups = groups[shard.id]
-        examples = [Example(qa.question, qa.answer) for g in shard_groups for qa in g.train]
-        examples += [Example(qa.question, qa.answer)
-                     for qa in absent_questions(shard_groups, *said, "train", c.absence_per_fact)]
+        qas = [qa for g in shard_groups for qa in g.train] + absent_questions(shard_groups, *said, "train",
+                                                                               c.absence_per_fact)
+        examples = [Example(qa.question, qa.answer) for qa in qas]
         must = [True] * len(examples)
         examples += [Example(p, a, c.anchor_weight) for p, a in zip(anchors, anchor_answers) if a.strip()]
         must += [False] * (len(examples) - len(must))
         budget = c.max_steps
         label = "training" if len(changed) == 1 else f"training {shard.id} ({len(trained) + 1} of {len(changed)})"
-        result = train_lora(model, tokenizer, fmt, examples, train_config(settings, budget),
-                            on_step=lambda i, loss: progress(label, i, budget), stop_loss=c.stop_loss,
-                            must_learn=must, anchor_share=c.anchor_share)
+        cfg = train_config(settings, budget)
+        start = resume_lora(model, before[shard.id].path, cfg) if shard.grown and c.continue_shards else None
+        known = set(before[shard.id].facts) if start is not None else set()  # what its adapter learned already
+        learned = [bool(known) and set(qa.fact_ids) <= known for qa in qas] + [False] * (len(examples) - len(qas))
+        result = train_lora(model, tokenizer, fmt, examples, cfg, on_step=lambda i, loss: progress(label, i, budget),
+                            stop_loss=c.stop_loss, must_learn=must, anchor_share=c.anchor_share, start=start,
+                            learned=learned)
         progress(label, result.steps, result.steps)  # early stop: the bar ends where training did
         seconds["training"] += time.perf_counter() - t0
 
@@ -212,7 +219,8 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
             scope.save(staging / shard.id)
         scopes.append(scope)
         trained.append({"id": shard.id, "facts": len(shard.facts), "steps": result.steps,
-                        "examples": len(examples), "stopped_early": result.stopped_early,
+                        "examples": len(examples), "stopped_early": result.stopped_early, "rescores": result.rescores,
+                        "continued": start is not None,
                         "final_loss": result.losses[-1], "tokens": result.tokens})
         model = result.model.unload()  # the bare base model again, for the next shard
         seconds["export"] += time.perf_counter() - t0
@@ -222,7 +230,8 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
 
     # the gate: the retrained shards' facts, and a sample of the carried ones
     t0 = time.perf_counter()
-    gate_groups = [g for s in changed for g in groups[s.id]] + synthesize(carried, c.examples_per_fact)
+    gate_groups = [g for s in changed for g in groups[s.id]] + [
+        replace(g, heldout=g.heldout[:CARRIED_HELDOUT]) for g in synthesize(carried, c.examples_per_fact)]
     unseen = [p for p in prompts[c.anchors:] if is_personal(p)][:gate_prompts]
     gate = evaluate(engine, adapters, scope, gate_groups, earlier_ids | {f.id for f in carried}, unlearn_groups,
                     bank, base_bank, c.gate, ppl_drift=max(drifts, key=abs) if drifts else None, scope_on=c.scope_gate,
@@ -235,6 +244,8 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
     train_stats = {"train_steps": sum(t["steps"] for t in trained), "train_tokens": sum(t["tokens"] for t in trained),
                    "train_examples": sum(t["examples"] for t in trained),
                    "stopped_early": all(t["stopped_early"] for t in trained),
+                   "train_rescores": sum(t["rescores"] for t in trained),
+                   "shards_continued": sum(t["continued"] for t in trained),
                    "final_loss": max((t["final_loss"] for t in trained), default=None),
                    "shards": len(shards), "shards_trained": len(trained)}
     metrics = {**gate.metrics, **train_stats}

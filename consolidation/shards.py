@@ -4,8 +4,10 @@ One adapter holds about 40 facts well; at 160 its held-out recall and retention 
 gate (bench/results/evaluate-scaling.json). So facts go into shards of at most
 `consolidation.shard_size`, in the order they were learned (time, not topic: a new fact never
 moves an old one), and a round retrains only the shards whose fact set changed: a new fact, an
-update, a fact superseded or forgotten. A shard retrains from the base model on exactly its
-facts, so forgetting a fact is exact for its shard (SISA-style) and costs one shard's training.
+update, a fact superseded or forgotten. A shard that lost a fact retrains from the base model on
+exactly its facts, so forgetting is exact for its shard (SISA-style) and costs one shard's
+training. A shard that only gained facts may train on from its adapter: those weights have seen
+no fact but the shard's own, all still live.
 The scope gate, which already finds the nearest trained question, also picks the shard.
 """
 
@@ -22,6 +24,7 @@ class PlannedShard:
     id: str
     facts: list = field(default_factory=list)
     changed: bool = False
+    grown: bool = False  # it only gained facts: its adapter may be trained on from where it was
 
 
 def plan_shards(previous: Sequence, facts: Sequence, size: int, replaces: dict[str, str] | None = None,
@@ -32,7 +35,8 @@ def plan_shards(previous: Sequence, facts: Sequence, size: int, replaces: dict[s
     keeps its shard. `replaces`: new fact id → id of the fact it supersedes; the update goes into
     that fact's shard when it has room, so one shard retrains, not two. Other new facts fill the
     newest shard, then open a new one. A shard is `changed` when its fact ids differ from before
-    (or `retrain_all`: another base model); shards left empty are dropped.
+    (or `retrain_all`: another base model), and `grown` when it kept every earlier fact and gained
+    some; shards left empty are dropped.
     """
     if size < 1:
         raise ValueError("shard size must be at least 1")
@@ -41,6 +45,7 @@ def plan_shards(previous: Sequence, facts: Sequence, size: int, replaces: dict[s
     shards = [PlannedShard(s.id, [live[i] for i in s.facts if i in live]) for s in previous]
     for shard, before in zip(shards, previous):
         shard.changed = retrain_all or len(shard.facts) != len(before.facts)
+    kept = {s.id for s in shards if not s.changed}  # every earlier fact still there
     home = {f.id: shard for shard in shards for f in shard.facts}
     held_before = {i: shard for shard, before in zip(shards, previous) for i in before.facts}
     for f in facts:
@@ -55,6 +60,8 @@ def plan_shards(previous: Sequence, facts: Sequence, size: int, replaces: dict[s
         target.facts.append(f)
         target.changed = True
         home[f.id] = target
+    for s in shards:
+        s.grown = s.changed and s.id in kept
     return [s for s in shards if s.facts]
 
 

@@ -3,7 +3,8 @@
 Then forget one fact and update another ("I moved to Bergen") and consolidate again: the
 forgotten and the superseded values must leave the weights, the new value must come out.
 Shards of one fact each, so the second round must retrain only the updated fact's shard, drop
-the forgotten fact's, carry the third, and still answer all of them.
+the forgotten fact's, carry the third, and still answer all of them. Then a new fact joins a
+shard that kept its fact, which trains on from its adapter.
 Real MiniLM, real llama.cpp, real LoRA training (a few minutes on 2 cores).
 """
 
@@ -103,6 +104,18 @@ def test_learn_recall_forget(tmp_path, monkeypatch):
     assert files_containing(home, "Lumen") == files_containing(home, "lumen") == []
     r = runner.invoke(app, ["adapters", "rollback", "v0001"])
     assert r.exit_code == 1 and "forgotten" in r.output
+
+    # a new fact joins a shard that keeps its facts: that shard trains on from its adapter
+    monkeypatch.setenv("AGENT_CONSOLIDATION__SHARD_SIZE", "2")
+    assert runner.invoke(app, ["import", str(data.with_name("new_cat.jsonl"))]).exit_code == 0
+    report3 = consolidate()
+    assert report3["published"] and report3["version"] == "v0003", report3
+    assert (report3["metrics"]["shards_trained"], report3["metrics"]["shards_continued"]) == (1, 1)
+    [grown] = Registry(load_settings().home).get("v0003").manifest["training"]
+    assert grown["continued"] and grown["facts"] == 2
+    answers = {d["question"]: d["answer"].lower() for d in ask("What name does my cat go by?", *HELD_OUT)}
+    assert "mochi" in answers["What name does my cat go by?"]
+    assert "bergen" in answers["In which city do I live?"] and "pepper" in answers["What do I call my dog?"]
 
     nothing = consolidate()
     assert not nothing["published"] and "nothing to do" in nothing["reason"]

@@ -58,3 +58,20 @@ def test_retrain_all_after_a_model_switch_and_bad_size():
     assert [s.changed for s in plan_shards(previous, facts("a"), 2, retrain_all=True)] == [True]
     with pytest.raises(ValueError):
         plan_shards([], facts("a"), 0)
+
+
+def grown(planned):
+    return [(s.id, s.grown) for s in planned]
+
+
+def test_only_a_shard_that_kept_every_fact_and_gained_some_has_grown():
+    """A grown shard may train on from its adapter; one that lost a fact must start from the base
+    model, or the lost fact would stay in its weights."""
+    previous = [shard("s001", "a", "b"), shard("s002", "c")]
+    assert grown(plan_shards(previous, facts("a", "b", "c", "d", "e"), 2)) == [
+        ("s001", False), ("s002", True), ("s003", False)]  # full and untouched; gained d; new
+    assert grown(plan_shards(previous, facts("a", "c", "b2"), 2, replaces={"b2": "b"})) == [
+        ("s001", False), ("s002", False)]  # b2 replaced b: s001 lost a fact
+    assert grown(plan_shards([shard("s001", "a", "b")], facts("a", "x"), 2)) == [("s001", False)]  # b forgotten, x new
+    assert grown(plan_shards(previous, facts("a", "b", "c", "d"), 2, retrain_all=True)) == [
+        ("s001", False), ("s002", False)]  # another base model
