@@ -22,7 +22,8 @@ Parts (each writes bench/results/evaluate-<part>.json with machine, date, settin
   locomo   LoCoMo conversations 44, 47-50 (--quick: 44; the ones bench/detection.py holds out;
            speaker_a = the user): containment and token F1 per category, and on the QA items whose
            evidence lies on a detected / consolidated fact
-  scaling  cumulative rounds 10 -> 50 -> 100 -> ... -> 490 -> 500 facts (--upto N stops at N facts; --quick:
+  scaling  cumulative rounds 10 -> 50 -> 100 -> ... -> 490 -> 500 facts (--upto N stops at N facts, --plan
+           A B C runs those; --quick:
            1 -> 2 -> 4): recall, retention, locality, absence, round time (PNG)
   data     held-out recall and locality vs. training examples per fact and vs. the number of
            sessions a fact was stated in (PNG)
@@ -750,8 +751,8 @@ def consolidate_facts(settings, engine, facts, earlier_ids, bank_n, registry: Re
     wall = time.perf_counter() - t
     engine.set_adapter(None)
     keep = ["efficacy", "recall", "retention", "locality", "locality_raw", "locality_personal", "knowledge",
-            "absence", "absence_declined", "ppl_drift", "train_steps", "train_tokens", "train_examples", "n_heldout",
-            "n_bank", "shards", "shards_trained"]
+            "absence", "absence_declined", "ppl_drift", "train_steps", "train_tokens", "train_examples", "train_rescores",
+            "n_heldout", "n_bank", "shards", "shards_trained", "shards_continued"]
     return {**{k: cand.metrics.get(k) for k in keep}, "passed": cand.gate.passed, "failures": cand.gate.failures,
             "seconds": cand.seconds, "wall_s": wall}, wall
 
@@ -763,7 +764,7 @@ def scaling_part(args, cfg, engine, save=None) -> dict:
     facts = persona("persona_large.json")
     rows, earlier = [], set()
     registry = Registry(Path(tempfile.mkdtemp(prefix="hippo-eval-reg-")))
-    planned = [n for n in cfg["scaling"] if n <= (getattr(args, "upto", None) or n)]
+    planned = getattr(args, "plan", None) or [n for n in cfg["scaling"] if n <= (getattr(args, "upto", None) or n)]
     for r, n in enumerate(planned, 1):
         log(f"scaling: round {r}: {n} facts (retention on {len(earlier)} earlier)")
         m, wall = consolidate_facts(settings, engine, facts[:n], earlier, cfg["bank"], registry)
@@ -893,6 +894,7 @@ def main(argv: list[str] | None = None) -> int:
                     default=["systems", "natural", "locomo", "scaling", "data"])
     ap.add_argument("--tag", default="", help="suffix of the results files")
     ap.add_argument("--upto", type=int, default=None, help="scaling: stop after the round that reaches this many facts")
+    ap.add_argument("--plan", type=int, nargs="+", help="scaling: these cumulative fact counts instead (e.g. 40 50 60)")
     args = ap.parse_args(argv)
     cfg = QUICK if args.quick else FULL
     t_all = time.perf_counter()

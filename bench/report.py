@@ -171,7 +171,9 @@ def scaling_section(r: dict, rel: str, png: bool) -> list[str]:
                    f"({' → '.join(str(n) for n in r.get('planned', []))} facts) finished.**")
     lines = ["### Scaling", "",
              ("Cumulative rounds as the product runs them: facts in shards of "
-              f"{r['shard_size']}, a round retrains only the shards whose facts changed" if "shard_size" in r else
+              f"{r['shard_size']}, a round trains only the shards whose facts changed (one that only gained "
+              "facts on from its adapter); held-out recall is on the trained shards' facts and a sample of the "
+              "carried ones" if "shard_size" in r else
               "Cumulative rounds (each retrains one adapter for all facts so far: measured before memory shards)")
              + "; retention is "
              f"measured on the facts of earlier rounds; locality on {bank_n(r['rounds'])} unrelated bank prompts."
