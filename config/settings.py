@@ -96,7 +96,7 @@ class ConsolidationSettings(BaseModel):
     batch_size: int = Field(8, ge=1)
     max_steps: int = Field(300, ge=1)
     stop_loss: float = Field(0.3, ge=0.0, description="stop once every answer token of every fact example has a loss below this (scored again before stopping)")
-    focus: bool = Field(True, description="each batch takes the fact examples whose loss is not yet below stop_loss first, then rehearses the others")
+    focus: bool = Field(True, description="half of each batch's fact slots go to examples whose loss is not yet below stop_loss, the rest rehearse the others in turn")
     target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     layers: list[int] | None = Field(None, description="LoRA only on these layers; unset = all")
     examples_per_fact: int = Field(8, ge=1)

@@ -46,8 +46,8 @@ def evaluate(
 ) -> GateResult:
     """Run every check on the shard `adapters` (chosen per question by `scope`) with `engine` and
     compare against `thresholds` (`thresholds.trained_sample`: trained questions asked per fact,
-    a seeded sample; every held-out one is asked). `absent`: "never said" questions and every learned value, none
-    of which their answers may state. `thresholds.raw_sample`: bank and personal questions (each)
+    a seeded sample; every held-out one is asked). `absent`: "never said" questions and every
+    learned value, none of which their answers may state. `thresholds.raw_sample`: bank and personal questions (each)
     that the raw adapters answer for the raw figures, which are reported, not gated."""
     progress = progress or (lambda *a: None)
     seconds: dict[str, float] = {}

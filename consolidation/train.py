@@ -27,7 +27,7 @@ class LoraTrainConfig:
     seed: int = 0
     weight_decay: float = 0.0
     prefix_cache: bool = True  # run the shared preamble once per batch (see answer_loss)
-    focus: bool = False  # with an early stop: each batch takes the examples not yet below it first
+    focus: bool = False  # with an early stop: half of each batch for examples not yet below it
     bf16: bool = False  # matrix products in bf16 autocast while training and scoring the stop
 
 
@@ -82,10 +82,12 @@ def resume_lora(model, directory, cfg: LoraTrainConfig):
         saved = json.loads((Path(directory) / "adapter_config.json").read_text())
     except (OSError, ValueError):
         return None
-    layers = saved.get("layers_to_transform")
+    def layers(x):
+        return sorted(x) if x is not None else None
+
     same = (saved.get("r") == cfg.rank and saved.get("lora_alpha") == cfg.alpha
             and sorted(saved.get("target_modules") or []) == sorted(cfg.target_modules)
-            and (sorted(layers) if layers is not None else None) == (sorted(cfg.layers) if cfg.layers is not None else None))
+            and layers(saved.get("layers_to_transform")) == layers(cfg.layers))
     if not same or not (Path(directory) / "adapter_model.safetensors").is_file():
         return None
     return PeftModel.from_pretrained(model, str(directory), is_trainable=True)
@@ -174,9 +176,9 @@ def train_lora(
 
     Examples not flagged in `must_learn` are anchors (they fill `anchor_share` of each batch).
     With `cfg.focus`, half the rest of a batch goes to examples whose loss was not yet below
-    `stop_loss` when last seen (each once), the other half to the next in turn (rehearsal). `learned` flags
-    examples the `start` layers already learned (a continued shard's earlier facts): they count
-    as below the stop until seen again.
+    `stop_loss` when last seen (each once), the other half to the next in turn (rehearsal).
+    `learned` flags examples the `start` layers already learned (a continued shard's earlier
+    facts): they count as below the stop until seen again.
     Early stop: once every answer token of every example flagged in `must_learn` (default: all)
     had a loss below `stop_loss` when last seen, they are all scored again with the weights as
     they are now (a loss seen steps ago is stale: a later step can undo it); training ends before
