@@ -194,16 +194,15 @@ def train_lora(
     peft_model.train()
     encoded = [encode(tokenizer, fmt, ex) for ex in examples]
     weights = [ex.weight for ex in examples]
-    last = {i: 0.0 if learned and learned[i] else float("inf")
-            for i in range(len(examples)) if must_learn is None or must_learn[i]}
+    learn = [i for i in range(len(examples)) if must_learn is None or must_learn[i]]
+    last = {i: 0.0 if learned and learned[i] else float("inf") for i in learn}
     params = [p for p in peft_model.parameters() if p.requires_grad]
     device_type = params[0].device.type
     opt = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     result = TrainResult(model=peft_model)
     # Stratified batches: `anchor_share` of each batch from the anchors (must_learn False),
     # the rest from the examples to learn, each pool cycled in shuffled order.
-    learn = [i for i in range(len(examples)) if must_learn is None or must_learn[i]]
-    rest = [i for i in range(len(examples)) if i not in set(learn)]
+    rest = [i for i in range(len(examples)) if i not in last]
     size = min(cfg.batch_size, len(examples))
     n_rest = min(len(rest), round(size * anchor_share)) if rest else 0
     learning, anchoring = _Cycle(learn, rng), _Cycle(rest, rng)
@@ -241,7 +240,8 @@ def train_lora(
 
 
 class _Cycle:
-    """Draws from a pool in shuffled rounds: every item once before any twice."""
+    """Draws from a pool in shuffled rounds: every item once before any twice (a draw for
+    `wanted` items passes over the others until the next round)."""
 
     def __init__(self, pool: Sequence[int], rng: random.Random):
         self.pool, self.rng, self.order = list(pool), rng, []
