@@ -18,7 +18,7 @@ from typing import Iterator, Sequence
 
 from agent.fair_lock import FairRLock
 from config import UserError
-from config.models import model_sha256
+from config.models import model_sha256, open_llama
 from config.settings import ModelSettings
 from consolidation.adapter_file import AdapterHeader, read_adapter_header
 from consolidation.gguf_header import read_gguf_header
@@ -64,7 +64,7 @@ class Engine:
         if not self.model_path.is_file():
             raise UserError(f"model file not found: {self.model_path}")
         try:
-            self.llm = llama_cpp.Llama(
+            self.llm = open_llama(
                 model_path=str(self.model_path),
                 n_ctx=self.settings.n_ctx,
                 n_threads=self.settings.n_threads or os.cpu_count(),

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.engine import Engine  # noqa: E402
 from config import load_settings  # noqa: E402
-from config.models import resolve_model_path  # noqa: E402
+from config.models import open_llama, resolve_model_path  # noqa: E402
 
 PROMPT = "Write a long story about a lighthouse keeper and the sea."
 LINEAR = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
@@ -129,8 +129,6 @@ def main() -> None:
     ap.add_argument("--facts", type=int, default=500, help="memory shards: facts of persona_large.json")
     args = ap.parse_args()
 
-    import llama_cpp
-
     settings = load_settings()
     model = resolve_model_path(settings)
     engine = Engine(model, settings.model)
@@ -157,8 +155,8 @@ def main() -> None:
         rebuilds = []
         for _ in range(3):
             t0 = time.perf_counter()
-            llm = llama_cpp.Llama(model_path=str(model), n_ctx=settings.model.n_ctx, lora_path=str(adapter),
-                                  n_threads=os.cpu_count(), verbose=False)
+            llm = open_llama(model_path=str(model), n_ctx=settings.model.n_ctx, lora_path=str(adapter),
+                             n_threads=os.cpu_count(), verbose=False)
             rebuilds.append((time.perf_counter() - t0) * 1000)
             llm.close()
 

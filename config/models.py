@@ -1,10 +1,12 @@
-"""Where the base model lives, and its identity (sha256) for adapter compatibility checks."""
+"""Where the base model lives, its identity (sha256) for adapter compatibility checks, and how
+llama.cpp opens it on this host."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 
 from config.errors import UserError
@@ -86,3 +88,39 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+_defaults_lock = threading.Lock()
+
+
+def extra_buffers_safe(system_info: str) -> bool:
+    """Whether llama.cpp's extra CPU buffer types may be used with a build whose
+    `llama_print_system_info()` is `system_info`. Not with AMX compiled in: on virtual machines
+    whose CPU lists AMX but do not run it, the first matrix product dies with SIGILL (seen on a
+    2-core Xeon VM, 2026-12-01, even with the tile permission granted)."""
+    return "AMX_INT8 = 1" not in system_info
+
+
+def open_llama(extra_buffers: bool | None = None, **kwargs):
+    """`llama_cpp.Llama(**kwargs)`; `extra_buffers` (None: `extra_buffers_safe` of this build)
+    False loads the weights without llama.cpp's extra CPU buffer types (AMX, repacked)."""
+    import llama_cpp
+
+    if extra_buffers is None:
+        extra_buffers = extra_buffers_safe(llama_cpp.llama_print_system_info().decode(errors="replace"))
+    if extra_buffers:
+        return llama_cpp.Llama(**kwargs)
+    low = llama_cpp.llama_cpp  # Llama() takes its model params from here and has no argument for this one
+    default = low.llama_model_default_params
+
+    def params():
+        p = default()
+        p.use_extra_bufts = False
+        return p
+
+    with _defaults_lock:
+        low.llama_model_default_params = params
+        try:
+            return llama_cpp.Llama(**kwargs)
+        finally:
+            low.llama_model_default_params = default

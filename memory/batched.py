@@ -18,6 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
+from config.models import open_llama
+
 __all__ = ["BatchedGreedy", "quiet_llama_logs"]
 
 _log_callback = None
@@ -53,8 +55,7 @@ class BatchedGreedy:
         quiet_llama_logs()
         threads = n_threads or os.cpu_count() or 1
         # the Llama object gives us the model and its tokenizer; its own small context stays unused
-        self.llm = llama_cpp.Llama(model_path=str(model_path), n_ctx=64, n_batch=64, n_threads=threads,
-                                   verbose=False)
+        self.llm = open_llama(model_path=str(model_path), n_ctx=64, n_batch=64, n_threads=threads, verbose=False)
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_seq * n_ctx_seq
         params.n_batch = params.n_ctx

@@ -192,3 +192,21 @@ def test_overlong_recalled_turns_history_and_questions_fit_the_window(engine):
     assert len(engine.prompt("What do I like?", [("user", huge), ("assistant", "ok")] * 3, [huge] * 3)) <= room
     assert engine.answer("What do I like?", [("user", huge), ("assistant", "ok")], [huge])
     assert engine.answer("Tell me " + "very " * 4000 + "much, what is the capital of France?")
+
+
+def test_extra_buffers_are_off_in_builds_with_amx_and_the_model_still_answers(engine):
+    """A VM can list AMX and not run it (SIGILL at the first matrix product): AMX builds load without
+    llama.cpp's extra buffer types, and the answers are the same greedy ones."""
+    from config.models import extra_buffers_safe, open_llama
+
+    assert not extra_buffers_safe("CPU : AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | REPACK = 1 |")
+    assert extra_buffers_safe("CPU : AVX2 = 1 | AVX512 = 1 | REPACK = 1 |")
+    llm = open_llama(extra_buffers=False, model_path=str(engine.model_path), n_ctx=256, verbose=False)
+    try:
+        assert llm.model_params.use_extra_bufts is False
+        prompt = "The capital of France is"
+        out = llm(prompt, max_tokens=6, temperature=0.0)["choices"][0]["text"]
+        engine.set_adapter(None)
+        assert out.strip() and out == engine.llm(prompt, max_tokens=6, temperature=0.0)["choices"][0]["text"]
+    finally:
+        llm.close()
