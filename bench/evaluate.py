@@ -61,7 +61,7 @@ from consolidation import pipeline  # noqa: E402
 from consolidation.bank import cached_answers, locality_bank  # noqa: E402
 from consolidation.live import apply_version  # noqa: E402
 from consolidation.registry import Registry, ShardFiles  # noqa: E402
-from consolidation.synthesize import is_correct, normalise, synthesize  # noqa: E402
+from consolidation.synthesize import is_correct, mentions, normalise, synthesize  # noqa: E402
 from memory import Memory  # noqa: E402
 from memory.embedder import get_embedder  # noqa: E402
 from memory.extract import TurnInput, extract, get_extractor  # noqa: E402
@@ -738,11 +738,13 @@ def _evidence_text(path: Path) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------ part: scaling
-def consolidate_facts(settings, engine, facts, earlier_ids, bank_n, registry: Registry) -> tuple[dict, float]:
+def consolidate_facts(settings, engine, facts, earlier_ids, bank_n, registry: Registry,
+                      unlearn=()) -> tuple[dict, float]:
     """One round on `facts` as the product runs it: the live version's unchanged shards carried,
     the changed ones trained, published if the gate passes; metrics + wall time."""
     t = time.perf_counter()
-    cand = pipeline.build_candidate(settings, engine, facts, earlier_ids, [], registry, progress=stage_printer(""),
+    cand = pipeline.build_candidate(settings, engine, facts, earlier_ids, list(unlearn), registry,
+                                    progress=stage_printer(""),
                                     log=lambda m: None, gate_prompts=bank_n, previous=registry.current())
     if cand.gate.passed:
         registry.set_current(registry.commit(cand.staging, cand.manifest))
@@ -752,7 +754,7 @@ def consolidate_facts(settings, engine, facts, earlier_ids, bank_n, registry: Re
     engine.set_adapter(None)
     keep = ["efficacy", "recall", "retention", "locality", "locality_raw", "locality_personal", "knowledge",
             "absence", "absence_declined", "ppl_drift", "train_steps", "train_tokens", "train_examples", "train_rescores",
-            "n_heldout", "n_bank", "shards", "shards_trained", "shards_continued"]
+            "unlearn_leaks", "n_heldout", "n_bank", "shards", "shards_trained", "shards_continued"]
     return {**{k: cand.metrics.get(k) for k in keep}, "passed": cand.gate.passed, "failures": cand.gate.failures,
             "seconds": cand.seconds, "wall_s": wall}, wall
 
@@ -776,11 +778,146 @@ def scaling_part(args, cfg, engine, save=None) -> dict:
         if save and n != planned[-1]:
             save({"rounds": rows, "facts_file": "bench/data/persona_large.json", "complete": False,
                   "planned": planned, **header(args, "scaling", settings, t0)})
-    shutil.rmtree(registry.root.parent, ignore_errors=True)
     out = {"rounds": rows, "facts_file": "bench/data/persona_large.json", "complete": True, "planned": planned,
            "shard_size": settings.consolidation.shard_size}
+    if getattr(args, "whole", False) and rows[-1]["passed"]:
+        live = facts[:planned[-1]]
+        out["whole_memory"] = whole_memory(settings, engine, registry, live)
+        log(f"   whole memory: recall {out['whole_memory']['recall']:.3f}  retention "
+            f"{out['whole_memory']['retention']:.3f}  absence {out['whole_memory']['absence']:.3f}  "
+            f"adapters {out['whole_memory']['engine']['rss_added_mb']:.0f} MB")
+        if save:
+            save({**out, "complete": False, **header(args, "scaling", settings, t0)})
+        out["forget_one"] = forget_one(settings, engine, registry, live, cfg["bank"], out["whole_memory"])
+        log(f"   forget one: shards trained {out['forget_one']['round']['shards_trained']}  "
+            f"its questions answered {out['forget_one']['recalled']} of {out['forget_one']['asked']}  "
+            f"other answers changed {out['forget_one']['others_changed']} of {out['forget_one']['others_asked']}")
+    shutil.rmtree(registry.root.parent, ignore_errors=True)
     out.update(header(args, "scaling", settings, t0))
     return out
+
+
+def shard_questions(settings, version) -> dict[str, list]:
+    """Each shard's FactQuestions, synthesised as its round did (per shard, from its facts)."""
+    by_id = {f["id"]: SimpleNamespace(**f) for f in version.manifest["facts"]}
+    n = settings.consolidation.examples_per_fact
+    return {s.id: synthesize([by_id[i] for i in s.facts], n) for s in version.shards}
+
+
+def whole_memory(settings, engine, registry: Registry, facts) -> dict:
+    """The live version asked about every fact it holds, every shard loaded and the scope picking one
+    per question: one held-out paraphrase and one trained question per fact (seeded), one "never
+    said" question per fact group; what loading every shard adds to a fresh engine's RSS; pick time."""
+    from consolidation.absence import ABSENT_ANSWER, absent_questions
+
+    version = registry.current()
+    rng = random.Random(0)
+    groups = shard_questions(settings, version)
+    said = ([f.attribute for f in facts], [f.value for f in facts])
+    held = [(sid, g, rng.choice(g.heldout)) for sid, gs in groups.items() for g in gs if g.heldout]
+    trained = [(sid, g, rng.choice(g.train_unique)) for sid, gs in groups.items() for g in gs if g.train_unique]
+    absent = absent_questions([g for gs in groups.values() for g in gs], *said, "heldout", 1)
+
+    footprint = engine_footprint(registry.root.parent, [qa.question for _, _, qa in held])
+    apply_version(engine, settings, version)
+
+    def ask(items, label):
+        out = []
+        for i, (sid, g, qa) in enumerate(items, 1):
+            a = engine.answer(qa.question)
+            out.append({"shard": sid, "facts": list(qa.fact_ids), "question": qa.question, "answer": a,
+                        "correct": is_correct(a, qa.values)})
+            if i % 50 == 0 or i == len(items):
+                log(f"   whole memory: {label} {i}/{len(items)}")
+        return out
+
+    t0 = time.perf_counter()
+    held_out, kept = ask(held, "held-out"), ask(trained, "trained")
+    absent_answers = [engine.answer(qa.question) for qa in absent]
+    per_shard = defaultdict(list)
+    for r in held_out:
+        per_shard[r["shard"]].append(r["correct"])
+    engine.set_adapter(None)
+    return {"version": version.name, "facts": len(facts), "shards": len(version.shards),
+            "recall": rate(r["correct"] for r in held_out), "n_heldout": len(held_out),
+            "retention": rate(r["correct"] for r in kept), "n_trained": len(kept),
+            "absence": rate(not any(mentions(a, v) for v in said[1]) for a in absent_answers),
+            "absence_declined": rate(mentions(a, ABSENT_ANSWER) for a in absent_answers),
+            "n_absent": len(absent), "recall_per_shard": {s: rate(v) for s, v in per_shard.items()},
+            "engine": {**footprint, "adapter_bytes": sum(s.gguf.stat().st_size for s in version.shards)},
+            "ask_seconds": time.perf_counter() - t0, "answers": held_out}
+
+
+FOOTPRINT = r"""
+import json, sys, time
+import psutil
+from agent.engine import Engine
+from config import load_settings
+from config.models import resolve_model_path
+from consolidation.live import apply_version
+from consolidation.registry import Registry
+from consolidation.live import embedder_for
+
+questions = json.loads(sys.stdin.read())
+settings = load_settings()
+engine = Engine(resolve_model_path(settings), settings.model)
+engine.answer(questions[0])  # what any first answer allocates, and the embedder the memory store loads anyway
+embedder_for(settings).encode(["warm up"])
+rss = lambda: psutil.Process().memory_info().rss / 2**20
+before = rss()
+apply_version(engine, settings, Registry(sys.argv[1]).current())
+loaded = rss() - before
+engine.scope.pick(questions[0])  # the first pick pays for lazily built tables
+picks = []
+for q in questions:
+    t = time.perf_counter()
+    engine.scope.pick(q)
+    picks.append((time.perf_counter() - t) * 1000)
+for q in questions[:8]:
+    engine.answer(q)
+picks.sort()
+print(json.dumps({"rss_added_mb": loaded, "rss_added_after_answers_mb": rss() - before,
+                  "pick_ms_median": picks[len(picks) // 2], "pick_ms_p90": picks[int(len(picks) * 0.9)]}))
+"""
+
+
+def engine_footprint(home: Path, questions: list[str]) -> dict:
+    """In a new process (so that nothing freed earlier hides it): what loading every shard of the
+    live version under `home` (and its scope) adds to an engine's RSS, and the scope's pick time."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", FOOTPRINT, str(home)], input=json.dumps(questions), text=True,
+                         capture_output=True, check=True, cwd=HERE.parent,
+                         env={**os.environ, "PYTHONPATH": str(HERE.parent)})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def forget_one(settings, engine, registry: Registry, facts, bank_n, whole: dict) -> dict:
+    """Forget one fact (seeded) as `agent forget` + a round do: the round retrains its shard from the
+    base model; then its questions and every other fact's held-out question of `whole` are asked again."""
+    gone = random.Random(1).choice(facts)
+    rest = [f for f in facts if f.id != gone.id]
+    log(f"scaling: forget {gone.id} ({gone.attribute}: {gone.value}) among {len(facts)}")
+    m, wall = consolidate_facts(settings, engine, rest, {f.id for f in rest}, bank_n, registry, unlearn=[gone])
+    version = registry.current()
+    apply_version(engine, settings, version)
+    own = [qa for g in synthesize([gone], settings.consolidation.examples_per_fact) for qa in g.train_unique + g.heldout]
+    leaked = [{"question": qa.question, "answer": a} for qa in own
+              if any(mentions(a := engine.answer(qa.question), v) for v in qa.values)]
+    retrained = next((s.id for s in version.shards if s.trained == version.name), None) if m["passed"] else None
+    changed, still = [], []
+    for r in whole["answers"]:
+        if gone.id in r["facts"]:
+            continue
+        a = engine.answer(r["question"])
+        still.append(is_correct(a, [f.value for f in facts if f.id in r["facts"]]))
+        if a != r["answer"]:
+            changed.append({"shard": r["shard"], "question": r["question"], "before": r["answer"], "after": a})
+    engine.set_adapter(None)
+    return {"fact": {"id": gone.id, "attribute": gone.attribute, "value": gone.value}, "round": m, "wall_s": wall,
+            "retrained_shard": retrained, "asked": len(own), "recalled": len(leaked), "leaks": leaked,
+            "others_asked": len(still), "others_changed": len(changed), "others_recall": rate(still),
+            "changed": changed}
 
 
 # ------------------------------------------------------------------------------ part: data
@@ -895,6 +1032,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tag", default="", help="suffix of the results files")
     ap.add_argument("--upto", type=int, default=None, help="scaling: stop after the round that reaches this many facts")
     ap.add_argument("--plan", type=int, nargs="+", help="scaling: these cumulative fact counts instead (e.g. 40 50 60)")
+    ap.add_argument("--whole", action="store_true",
+                    help="scaling: after the last round, ask every fact of the live version, measure the engine with "
+                         "every shard loaded, then forget one fact and ask again")
     args = ap.parse_args(argv)
     cfg = QUICK if args.quick else FULL
     t_all = time.perf_counter()

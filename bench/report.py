@@ -180,9 +180,34 @@ def scaling_section(r: dict, rel: str, png: bool) -> list[str]:
              + partial, "",
              *table(["round", "facts", "held-out recall", "retention", "locality", "locality (raw)", "absence",
                      "steps", "wall (min)", "gate passed"], rows), ""]
+    lines += whole_memory_lines(r)
     if png:
         lines += [f"![scaling]({rel}/{r['_file'].replace('.json', '.png')})", ""]
     return lines + [provenance(r), ""]
+
+
+def whole_memory_lines(r: dict) -> list[str]:
+    """After the last round (`--whole`): every fact asked, the engine with every shard, one fact forgotten."""
+    w, f = r.get("whole_memory"), r.get("forget_one")
+    if not w:
+        return []
+    e, first, last = w["engine"], r["rounds"][0], r["rounds"][-1]
+    lines = [f"After the last round, every fact of the live version was asked with all {w['shards']} shards "
+             f"loaded and the scope picking one per question: held-out recall {pct(w['recall'])} "
+             f"({w['n_heldout']} paraphrases, one per fact), retention {pct(w['retention'])} ({w['n_trained']} trained "
+             f"questions), absence {pct(w['absence'])} ({w['n_absent']} never-said questions). Loading every shard "
+             f"adds {e['rss_added_mb']:.0f} MB to a fresh engine's RSS ({e['adapter_bytes'] / 2**20:.0f} MB of "
+             f"adapter files); picking a shard takes {e['pick_ms_median']:.1f} ms median, "
+             f"{e['pick_ms_p90']:.1f} ms p90. The last round ({last['facts'] - r['rounds'][-2]['facts'] if len(r['rounds']) > 1 else last['facts']} "
+             f"new facts) took {last['wall_s']:.0f} s, {last['wall_s'] / first['wall_s']:.2f}× the first "
+             f"({first['facts']} facts, {first['wall_s']:.0f} s).", ""]
+    if f:
+        lines += [f"Forgetting one fact ({f['fact']['attribute']}) among {w['facts']} retrained "
+                  f"{f['round']['shards_trained']} shard of {f['round']['shards']} in {f['wall_s']:.0f} s; its "
+                  f"{f['asked']} questions then named its value {f['recalled']} times; of the other facts' "
+                  f"{f['others_asked']} held-out questions, {f['others_changed']} answers changed and "
+                  f"{pct(f['others_recall'])} were right.", ""]
+    return lines
 
 
 def absence_section(results_dir: Path) -> list[str]:
