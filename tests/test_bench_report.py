@@ -198,3 +198,19 @@ def test_a_part_not_re_run_keeps_its_own_date_and_command(report):
     assert ("*natural dev: measured 2026-11-30 08:00 UTC (not re-run since); "
             "`python bench/detection.py --parts natural`*") in text
     assert "*LoCoMo: measured 2026-11-29 20:00 UTC (not re-run since); `python bench/detection.py`*" in text
+
+
+def test_whole_memory_and_forgetting_are_reported_after_the_scaling_table(report):
+    whole = {"facts": 500, "shards": 13, "recall": 0.934, "n_heldout": 500, "retention": 0.99, "n_trained": 500,
+             "absence": 0.97, "n_absent": 480,
+             "engine": {"rss_added_mb": 180.4, "adapter_bytes": 140 * 2**20, "pick_ms_median": 2.1, "pick_ms_p90": 7.5}}
+    forget = {"fact": {"attribute": "car"}, "round": {"shards_trained": 1, "shards": 13}, "wall_s": 400.0,
+              "asked": 10, "recalled": 0, "others_asked": 499, "others_changed": 3, "others_recall": 0.93}
+    r = {**SCALING, "_file": "evaluate-scaling.json", "whole_memory": whole, "forget_one": forget}
+    text = report.render({"scaling": r}, pngs=set())
+    assert "all 13 shards" in text and "held-out recall 93% (500 paraphrases" in text and "absence 97%" in text
+    assert "adds 180 MB" in text and "2.1 ms median, 7.5 ms p90" in text
+    assert "took 600 s, 3.43× the first (10 facts, 175 s)" in text
+    assert "retrained 1 shard of 13" in text and "named its value 0 times" in text and "3 answers changed" in text
+    assert "Forgetting" not in report.render({"scaling": {**r, "forget_one": None}}, pngs=set())
+    assert "After the last round" not in report.render({"scaling": {**SCALING, "_file": "x.json"}}, pngs=set())
