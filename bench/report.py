@@ -202,8 +202,11 @@ def whole_memory_lines(r: dict) -> list[str]:
              f"new facts) took {last['wall_s']:.0f} s, {last['wall_s'] / first['wall_s']:.2f}× the first "
              f"({first['facts']} facts, {first['wall_s']:.0f} s).", ""]
     if f:
+        fr = f["round"]
+        verdict = ("" if fr["passed"] else f" The gate refused that version ({'; '.join(fr['failures'])}), so the "
+                   "previous one, which still holds the fact, stayed live and answered what follows.")
         lines += [f"Forgetting one fact ({f['fact']['attribute']}) among {w['facts']} retrained "
-                  f"{f['round']['shards_trained']} shard of {f['round']['shards']} in {f['wall_s']:.0f} s; its "
+                  f"{fr['shards_trained']} shard of {fr['shards']} in {f['wall_s']:.0f} s.{verdict} Its "
                   f"{f['asked']} questions then named its value {f['recalled']} times; of the other facts' "
                   f"{f['others_asked']} held-out questions, {f['others_changed']} answers changed and "
                   f"{pct(f['others_recall'])} were right.", ""]

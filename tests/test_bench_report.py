@@ -204,7 +204,8 @@ def test_whole_memory_and_forgetting_are_reported_after_the_scaling_table(report
     whole = {"facts": 500, "shards": 13, "recall": 0.934, "n_heldout": 500, "retention": 0.99, "n_trained": 500,
              "absence": 0.97, "n_absent": 480,
              "engine": {"rss_added_mb": 180.4, "adapter_bytes": 140 * 2**20, "pick_ms_median": 2.1, "pick_ms_p90": 7.5}}
-    forget = {"fact": {"attribute": "car"}, "round": {"shards_trained": 1, "shards": 13}, "wall_s": 400.0,
+    forget = {"fact": {"attribute": "car"}, "round": {"shards_trained": 1, "shards": 13, "passed": True, "failures": []},
+              "wall_s": 400.0,
               "asked": 10, "recalled": 0, "others_asked": 499, "others_changed": 3, "others_recall": 0.93}
     r = {**SCALING, "_file": "evaluate-scaling.json", "whole_memory": whole, "forget_one": forget}
     text = report.render({"scaling": r}, pngs=set())
@@ -212,5 +213,9 @@ def test_whole_memory_and_forgetting_are_reported_after_the_scaling_table(report
     assert "adds 180 MB" in text and "2.1 ms median, 7.5 ms p90" in text
     assert "took 600 s, 3.43× the first (10 facts, 175 s)" in text
     assert "retrained 1 shard of 13" in text and "named its value 0 times" in text and "3 answers changed" in text
+    assert "refused" not in text
+    refused = {**forget, "round": {**forget["round"], "passed": False, "failures": ["2 answers still give it"]}}
+    assert ("The gate refused that version (2 answers still give it), so the previous one" in
+            report.render({"scaling": {**r, "forget_one": refused}}, pngs=set()))
     assert "Forgetting" not in report.render({"scaling": {**r, "forget_one": None}}, pngs=set())
     assert "After the last round" not in report.render({"scaling": {**SCALING, "_file": "x.json"}}, pngs=set())
