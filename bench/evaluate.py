@@ -59,6 +59,7 @@ from config import load_settings  # noqa: E402
 from config.models import resolve_model_path  # noqa: E402
 from consolidation import pipeline  # noqa: E402
 from consolidation.bank import cached_answers, locality_bank  # noqa: E402
+from consolidation.gate import unlearn_probes  # noqa: E402
 from consolidation.live import apply_version  # noqa: E402
 from consolidation.registry import Registry, ShardFiles  # noqa: E402
 from consolidation.synthesize import is_correct, mentions, normalise, synthesize  # noqa: E402
@@ -901,7 +902,7 @@ def forget_one(settings, engine, registry: Registry, facts, bank_n, whole: dict)
     m, wall = consolidate_facts(settings, engine, rest, {f.id for f in rest}, bank_n, registry, unlearn=[gone])
     version = registry.current()
     apply_version(engine, settings, version)
-    own = [qa for g in synthesize([gone], settings.consolidation.examples_per_fact) for qa in g.train_unique + g.heldout]
+    own = unlearn_probes(synthesize([gone], settings.consolidation.examples_per_fact))
     leaked = [{"question": qa.question, "answer": a} for qa in own
               if any(mentions(a := engine.answer(qa.question), v) for v in qa.values)]
     retrained = next((s.id for s in version.shards if s.trained == version.name), None) if m["passed"] else None

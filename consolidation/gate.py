@@ -32,6 +32,14 @@ class GateResult:
     seconds: dict = field(default_factory=dict)  # per check (what a round's gate time is made of)
 
 
+def unlearn_probes(unlearn: Sequence[FactQuestions]) -> list[QA]:
+    """The questions that can show a superseded or forgotten value still coming out of the weights:
+    those that do not name it themselves. Asked "Who is Teimklin?", a model that never learned the
+    name answers "Teimklin is …" all the same."""
+    return [qa for g in unlearn for qa in g.train_unique + g.heldout
+            if not any(mentions(qa.question, v) for v in qa.values)]
+
+
 def _rate(flags: Sequence[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
 
@@ -67,7 +75,7 @@ def evaluate(
     heldout = ask_all([qa for g in groups for qa in g.heldout], "held-out paraphrases")
     retained = [(qa, a, r) for qa, a, r in train if set(qa.fact_ids) & earlier_ids]
     leaks = []
-    for qa, a, _ in ask_all([qa for g in unlearn for qa in g.train_unique + g.heldout], "unlearned facts"):
+    for qa, a, _ in ask_all(unlearn_probes(unlearn), "unlearned facts"):
         if any(mentions(a, v) for v in qa.values):
             leaks.append({"question": qa.question, "answer": a, "old": qa.values})
     absent_qas, learned_values = absent

@@ -68,6 +68,28 @@ def test_unlearned_values_must_be_gone_and_drift_is_gated():
     assert any(f.startswith("ppl_drift") for f in leaky.failures)
 
 
+class EchoEngine(ScriptedEngine):
+    """Knows nothing: repeats a name the question gives, else declines (`learned`: says it to everything)."""
+
+    def answer(self, q):
+        self.last_routed = bool(self.adapter)
+        if self.learned:
+            return self.learned
+        return "Teimklin is a name I know nothing about." if "Teimklin" in q else "I don't know."
+
+
+def test_a_forgotten_value_the_question_names_itself_is_no_leak_one_the_answer_brings_is():
+    gone = synthesize([F(id="f9", attribute="tortoise's name", value="Teimklin", text="My tortoise is Teimklin.")])
+    naming = [qa.question for g in gone for qa in g.train_unique + g.heldout if "Teimklin" in qa.question]
+    assert naming, "the synthesizer asks some questions that name the value (\"Who is Teimklin?\")"
+    echo = evaluate(EchoEngine(learned=None), ["a.gguf"], None, _groups(), set(), gone, [], [], GateSettings())
+    assert echo.metrics["unlearn_leaks"] == 0
+    leaky = evaluate(EchoEngine("Your tortoise is Teimklin."), ["a.gguf"], None, _groups(), set(), gone, [], [],
+                     GateSettings())
+    asked = len([qa for g in gone for qa in g.train_unique + g.heldout])
+    assert leaky.metrics["unlearn_leaks"] == asked - len(naming) > 0
+
+
 def test_retention_counts_only_earlier_facts():
     groups = _groups() + synthesize([F(id="f2", attribute="home city", value="Oslo", text="I live in Oslo.")])
     res = evaluate(ScriptedEngine(), ["a.gguf"], None, groups, {"f1"}, [], [], [], GateSettings())
