@@ -197,8 +197,9 @@ def whole_memory_lines(r: dict) -> list[str]:
              f"({w['n_heldout']} paraphrases, one per fact), retention {pct(w['retention'])} ({w['n_trained']} trained "
              f"questions), absence {pct(w['absence'])} ({w['n_absent']} never-said questions). Loading every shard "
              f"adds {e['rss_added_mb']:.0f} MB to a fresh engine's RSS ({e['adapter_bytes'] / 2**20:.0f} MB of "
-             f"adapter files); picking a shard takes {e['pick_ms_median']:.1f} ms median, "
-             f"{e['pick_ms_p90']:.1f} ms p90. The last round ({last['facts'] - r['rounds'][-2]['facts'] if len(r['rounds']) > 1 else last['facts']} "
+             f"adapter files); picking a shard, embedding the question included, takes {e['pick_ms_median']:.1f} ms "
+             f"median, {e['pick_ms_p90']:.1f} ms p90 (a chat turn with retrieval on has embedded it already: what is "
+             f"left is under *Absence* below). The last round ({last['facts'] - r['rounds'][-2]['facts'] if len(r['rounds']) > 1 else last['facts']} "
              f"new facts) took {last['wall_s']:.0f} s, {last['wall_s'] / first['wall_s']:.2f}× the first "
              f"({first['facts']} facts, {first['wall_s']:.0f} s).", ""]
     if f:
@@ -211,6 +212,15 @@ def whole_memory_lines(r: dict) -> list[str]:
                   f"{f['others_asked']} held-out questions, {f['others_changed']} answers changed and "
                   f"{pct(f['others_recall'])} were right.", ""]
     return lines
+
+
+def _pick_ms(x: dict) -> str:
+    """The scope's choice of shard once chat's retrieval has embedded the question."""
+    p, q = x.get("pick_ms"), x.get("pick_ms_naming_someone")
+    if not p:
+        return ""
+    text = f", choosing the shard of an embedded question {p['median']:.1f} ms median ({p['p90']:.1f} p90)"
+    return text + (f", {q['median']:.1f} ({q['p90']:.1f}) when it names someone" if q else "")
 
 
 def absence_section(results_dir: Path) -> list[str]:
@@ -226,7 +236,7 @@ def absence_section(results_dir: Path) -> list[str]:
              f"{pct(p['said_let_in'])} of {p['n_said']}"] for split, p in a["probe"].items()]
     scale = "; ".join(f"{x['facts']} facts ({x['shards']} shards): the gate's never-said questions kept out "
                       f"{pct(x['never_kept_out'])} of {x['n_never']}, held-out paraphrases to the right shard "
-                      f"{pct(x['heldout_right_shard'])}" for x in a["scale"])
+                      f"{pct(x['heldout_right_shard'])}" + _pick_ms(x) for x in a["scale"])
     return ["### Absence: questions about what was never said", "",
             "Asked about something the user never said (\"What's my horse called?\" next to a learned dog), an "
             "adapter answers with a learned value, so the scope gate keeps such questions for the base model. "

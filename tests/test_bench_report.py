@@ -210,7 +210,7 @@ def test_whole_memory_and_forgetting_are_reported_after_the_scaling_table(report
     r = {**SCALING, "_file": "evaluate-scaling.json", "whole_memory": whole, "forget_one": forget}
     text = report.render({"scaling": r}, pngs=set())
     assert "all 13 shards" in text and "held-out recall 93% (500 paraphrases" in text and "absence 97%" in text
-    assert "adds 180 MB" in text and "2.1 ms median, 7.5 ms p90" in text
+    assert "adds 180 MB" in text and "embedding the question included, takes 2.1 ms median, 7.5 ms p90" in text
     assert "took 600 s, 3.43× the first (10 facts, 175 s)" in text
     assert "retrained 1 shard of 13" in text and "named its value 0 times" in text and "3 answers changed" in text
     assert "refused" not in text
@@ -219,3 +219,15 @@ def test_whole_memory_and_forgetting_are_reported_after_the_scaling_table(report
             report.render({"scaling": {**r, "forget_one": refused}}, pngs=set()))
     assert "Forgetting" not in report.render({"scaling": {**r, "forget_one": None}}, pngs=set())
     assert "After the last round" not in report.render({"scaling": {**SCALING, "_file": "x.json"}}, pngs=set())
+
+
+def test_the_absence_section_says_what_choosing_a_shard_costs_once_the_question_is_embedded(report, tmp_path):
+    probe = {"never_kept_out": 0.9, "n_never": 40, "by_kind": {}, "said_let_in": 0.95, "n_said": 40}
+    scale = {"facts": 500, "shards": 13, "never_kept_out": 1.0, "n_never": 67, "heldout_right_shard": 0.99,
+             "pick_ms": {"median": 1.1, "p90": 6.8}, "pick_ms_naming_someone": {"median": 3.8, "p90": 23.5}}
+    (tmp_path / "absence-routing.json").write_text(json.dumps({"probe": {"dev": probe}, "scale": [scale], "command": "python bench/absence.py", "date": "2026-12-01", "machine": "x86_64"}))
+    text = "\n".join(report.absence_section(tmp_path))
+    assert "choosing the shard of an embedded question 1.1 ms median (6.8 p90), 3.8 (23.5) when it names someone" in text
+    del scale["pick_ms"]  # a run from before it was measured
+    (tmp_path / "absence-routing.json").write_text(json.dumps({"probe": {"dev": probe}, "scale": [scale], "command": "python bench/absence.py", "date": "2026-12-01", "machine": "x86_64"}))
+    assert "choosing" not in "\n".join(report.absence_section(tmp_path))
