@@ -55,7 +55,8 @@ def provenance(r: dict) -> str:
 
 # ------------------------------------------------------------------------------ loading
 def load_results(results_dir: Path = RESULTS) -> dict[str, dict]:
-    """part -> result dict: the full run's file if present, else the quick run's."""
+    """part -> result dict: the full run's file if present, else the quick run's (the scaling part also
+    carries a `--tag forget` run's, under `_forget_rerun`)."""
     out = {}
     for part in PARTS:
         for name in (f"evaluate-{part}.json", f"evaluate-{part}-quick.json"):
@@ -63,6 +64,9 @@ def load_results(results_dir: Path = RESULTS) -> dict[str, dict]:
             if path.exists():
                 out[part] = {**json.loads(path.read_text()), "_file": name}
                 break
+    rerun = Path(results_dir) / "evaluate-scaling-forget.json"  # `--tag forget`: forgetting measured on its own
+    if "scaling" in out and rerun.exists():
+        out["scaling"]["_forget_rerun"] = json.loads(rerun.read_text())
     return out
 
 
@@ -203,15 +207,33 @@ def whole_memory_lines(r: dict) -> list[str]:
              f"new facts) took {last['wall_s']:.0f} s, {last['wall_s'] / first['wall_s']:.2f}× the first "
              f"({first['facts']} facts, {first['wall_s']:.0f} s).", ""]
     if f:
-        fr = f["round"]
-        verdict = ("" if fr["passed"] else f" The gate refused that version ({'; '.join(fr['failures'])}), so the "
-                   "previous one, which still holds the fact, stayed live and answered what follows.")
-        lines += [f"Forgetting one fact ({f['fact']['attribute']}) among {w['facts']} retrained "
-                  f"{fr['shards_trained']} shard of {fr['shards']} in {f['wall_s']:.0f} s.{verdict} Its "
-                  f"{f['asked']} questions then named its value {f['recalled']} times; of the other facts' "
-                  f"{f['others_asked']} held-out questions, {f['others_changed']} answers changed and "
-                  f"{pct(f['others_recall'])} were right.", ""]
+        lines += [forget_line(f, w["facts"]), ""]
+    rerun = r.get("_forget_rerun")
+    if rerun and rerun.get("forget_one"):
+        lines += [f"Measured again ({rerun['date']}, `{rerun['command']}`) once the gate's leak check no longer "
+                  "counted questions that name the value themselves (\"Who is Teimklin?\" is echoed by any model): "
+                  + forget_line(rerun["forget_one"], rerun["whole_memory"]["facts"]), ""]
     return lines
+
+
+def forget_line(f: dict, facts: int) -> str:
+    """`forget_one` of a scaling run (`--whole`): what retraining without one fact cost and changed."""
+    fr = f["round"]
+    verdict = ("" if fr["passed"] else f" The gate refused that version ({'; '.join(fr['failures'])}), so the "
+               "previous one, which still holds the fact, stayed live and answered what follows.")
+    return (f"Forgetting one fact ({f['fact']['attribute']}) among {facts} retrained "
+            f"{fr['shards_trained']} shard of {fr['shards']} in {f['wall_s']:.0f} s.{verdict} Its "
+            f"{f['asked']} questions then named its value {f['recalled']} times; of the other facts' "
+            f"{f['others_asked']} held-out questions, {f['others_changed']} answers changed{_where_changed(f)} and "
+            f"{pct(f['others_recall'])} were right.")
+
+
+def _where_changed(f: dict) -> str:
+    """How many of the changed answers belong to the shard retrained without the forgotten fact."""
+    if not f.get("changed") or not f.get("retrained_shard"):
+        return ""
+    mates = sum(c["shard"] == f["retrained_shard"] for c in f["changed"])
+    return f" ({mates} of them in the retrained shard, whose other facts were trained again from the base model)"
 
 
 def _pick_ms(x: dict) -> str:

@@ -213,11 +213,17 @@ def test_whole_memory_and_forgetting_are_reported_after_the_scaling_table(report
     assert "adds 180 MB" in text and "embedding the question included, takes 2.1 ms median, 7.5 ms p90" in text
     assert "took 600 s, 3.43× the first (10 facts, 175 s)" in text
     assert "retrained 1 shard of 13" in text and "named its value 0 times" in text and "3 answers changed" in text
-    assert "refused" not in text
+    assert "refused" not in text and "in the retrained shard" not in text
+    moved = {**forget, "retrained_shard": "s002", "changed": [{"shard": "s002"}, {"shard": "s002"}, {"shard": "s005"}]}
+    assert ("3 answers changed (2 of them in the retrained shard" in
+            report.render({"scaling": {**r, "forget_one": moved}}, pngs=set()))
     refused = {**forget, "round": {**forget["round"], "passed": False, "failures": ["2 answers still give it"]}}
     assert ("The gate refused that version (2 answers still give it), so the previous one" in
             report.render({"scaling": {**r, "forget_one": refused}}, pngs=set()))
     assert "Forgetting" not in report.render({"scaling": {**r, "forget_one": None}}, pngs=set())
+    rerun = {"forget_one": forget, "whole_memory": {"facts": 50}, "date": "2026-12-02", "command": "python x --tag forget"}
+    text = report.render({"scaling": {**r, "_forget_rerun": rerun}}, pngs=set())
+    assert "Measured again (2026-12-02, `python x --tag forget`)" in text and "car) among 50 retrained" in text
     assert "After the last round" not in report.render({"scaling": {**SCALING, "_file": "x.json"}}, pngs=set())
 
 
