@@ -764,7 +764,7 @@ def scaling_part(args, cfg, engine, save=None) -> dict:
     """Cumulative rounds over persona_large.json; `save(partial_result)` is called after each round."""
     t0 = time.perf_counter()
     settings = load_settings()
-    facts = persona("persona_large.json")
+    facts = persona("persona_large.json")[getattr(args, "skip", 0):]
     rows, earlier = [], set()
     registry = Registry(Path(tempfile.mkdtemp(prefix="hippo-eval-reg-")))
     planned = getattr(args, "plan", None) or [n for n in cfg["scaling"] if n <= (getattr(args, "upto", None) or n)]
@@ -780,7 +780,7 @@ def scaling_part(args, cfg, engine, save=None) -> dict:
             save({"rounds": rows, "facts_file": "bench/data/persona_large.json", "complete": False,
                   "planned": planned, **header(args, "scaling", settings, t0)})
     out = {"rounds": rows, "facts_file": "bench/data/persona_large.json", "complete": True, "planned": planned,
-           "shard_size": settings.consolidation.shard_size}
+           "skipped": getattr(args, "skip", 0), "shard_size": settings.consolidation.shard_size}
     if getattr(args, "whole", False) and rows[-1]["passed"]:
         live = facts[:planned[-1]]
         out["whole_memory"] = whole_memory(settings, engine, registry, live)
@@ -1033,6 +1033,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tag", default="", help="suffix of the results files")
     ap.add_argument("--upto", type=int, default=None, help="scaling: stop after the round that reaches this many facts")
     ap.add_argument("--plan", type=int, nargs="+", help="scaling: these cumulative fact counts instead (e.g. 40 50 60)")
+    ap.add_argument("--skip", type=int, default=0,
+                    help="scaling: leave out persona_large's first N facts (a first round on the facts a later round adds)")
     ap.add_argument("--whole", action="store_true",
                     help="scaling: after the last round, ask every fact of the live version, measure the engine with "
                          "every shard loaded, then forget one fact and ask again")
