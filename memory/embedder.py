@@ -102,6 +102,10 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
             return self._encode_one(texts[0])[None]
         return self._encode(texts)
 
+    def clear_cache(self) -> None:
+        """Forget the vectors of single texts kept so far (a benchmark times the embedding itself)."""
+        self._encode_one.cache_clear()
+
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         model = self._load()
         vecs = model.encode(
