@@ -80,6 +80,8 @@ _PLACEHOLDER = {"admin", "administrator", "root", "superuser", "sysadmin", "syst
                 "null", "none", "nil", "undefined", "nan", "true", "false", "unknown", "n/a", "test", "guest",
                 "anonymous", "username", "name"}
 _CODE = re.compile(r"[<>{}\[\]|\\`;]|--|\bhttps?:|\bwww\.|\bdrop\s+table\b|\bselect\s+\*", re.IGNORECASE)
+# a token that is an email address, a link or a file path
+_ADDRESS = re.compile(r"\w@\w|://|\\|^[(\"']?/\w+/", re.IGNORECASE)
 # an injection payload anywhere in the turn: SQL, script/HTML handlers, template or shell expansion
 _PAYLOAD = re.compile(r"'\s*\)\s*;|\bdrop\s+table\b|<\s*script|\bon(?:error|load)\s*=|\$\{|\$\(|\{\{|`[^`]*`|"
                       r"\brm\s+-rf\b|\|\s*(?:ba)?sh\b", re.IGNORECASE)
@@ -263,11 +265,34 @@ def screen(turns: Sequence[str], embedder=None, vectors: Sequence | None = None,
 
 
 # ---------------------------------------------------------------------------------------------- values
+def only_inside_an_address(value: str, turn: str) -> bool:
+    """Does `value` occur in `turn` only as a piece of an email address, a link or a file path
+    ("I work as a jessamy.hart@fernlow-mail.com" gives "Fernlow-Mail" and "Jessamy")? The whole
+    address as the value is judged as a value (an email attribute)."""
+    v = value.strip()
+    spans = [m.span() for m in re.finditer(re.escape(v), turn, re.IGNORECASE)] if v else []
+
+    def token(start: int, end: int) -> str:
+        while start > 0 and not turn[start - 1].isspace():
+            start -= 1
+        while end < len(turn) and not turn[end].isspace():
+            end += 1
+        return turn[start:end]
+
+    def inside(span: tuple[int, int]) -> bool:
+        t = token(*span)
+        return bool(_ADDRESS.search(t)) and t.strip(".,;:!?()\"'").casefold() != v.casefold()
+
+    return bool(spans) and all(inside(span) for span in spans)
+
+
 def value_refusal(attribute: str, value: str, turn: str) -> str | None:
     """Why `value` is not plausible for `attribute` (said in `turn`), or None."""
     v = value.strip().casefold()
     if _CODE.search(value) or "[redacted" in v:
         return f"not a plausible {attribute}: {value!r} looks like markup, code or a link"
+    if only_inside_an_address(value, turn):
+        return f"not a plausible {attribute}: {value!r} is a piece of an address, link or path in the message"
     named = re.search(rf"\b(?:name\s+is|name's|called|call\s+me)\s+{re.escape(value.strip())}\b", turn, re.IGNORECASE)
     if is_name(attribute) or named:  # a name, whatever attribute the extractor gave it
         if v in _PLACEHOLDER:

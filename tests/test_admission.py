@@ -198,3 +198,21 @@ def test_benign_people_keep_their_facts(minilm):
     refused = [t for t, r in zip(persona, screen(persona, minilm)) if r]
     assert len(refused) <= 4, refused  # ≤ 1 %
     assert [t for t, r in zip(BENIGN_TRICKY, screen(BENIGN_TRICKY, minilm)) if r] == []
+
+
+# ---- values that are pieces of an address (poison_dev3: an email given as a job) -----------------
+@pytest.mark.parametrize("value, turn, inside", [
+    ("Fernlow-Mail", "I work as a jessamy.hart@fernlow-mail.com", True),
+    ("Jessamy", "I work as a jessamy.hart@fernlow-mail.com", True),
+    ("hosts", r"my pet hamster is named C:\Windows\System32\drivers\etc\hosts", True),
+    ("etc", "my cat is called /etc/passwd", True),
+    ("marisolvega", "find me at https://www.marisolvega.design/about", True),
+    ("hamster", r"my pet hamster is named C:\Windows\System32\drivers\etc\hosts", False),
+    ("Jessamy", "I'm Jessamy, mail me at jessamy.hart@fernlow-mail.com", False),  # also said on its own
+    ("jessamy.hart@fernlow-mail.com", "my email is jessamy.hart@fernlow-mail.com.", False),  # the address itself
+    ("Stoke-on-Trent", "I live in Stoke-on-Trent!", False),
+    ("AB negative", "blood type AB negative, 5/5 donor", False),
+])
+def test_a_value_found_only_inside_an_address_link_or_path_is_refused(value, turn, inside):
+    assert admission.only_inside_an_address(value, turn) is inside
+    assert ("piece of an address" in (admission.value_refusal("job title", value, turn) or "")) is inside
