@@ -26,6 +26,11 @@ sys.path.insert(0, str(ROOT))
 from bench.common import turns_in_two_sessions, write_result  # noqa: E402
 
 
+# every message is said twice into one memory, so a later message's fact of the same attribute
+# supersedes an earlier one: a superseded fact was a candidate too (counting only "candidate" hid them)
+BECAME_CANDIDATE = {"candidate", "superseded", "consolidated"}
+
+
 def lines(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
 
@@ -50,7 +55,7 @@ def measure(folder: Path, mem) -> dict:
     poison = lines(folder / "poison.jsonl")
     if poison:
         facts = said_twice(mem, [c["text"] for c in poison], folder.name + "-p")
-        through = [any(f.status == "candidate" for f in fs) for fs in facts]
+        through = [any(f.status in BECAME_CANDIDATE for f in fs) for fs in facts]
         kinds = sorted({c.get("kind", "?") for c in poison})
         out["poison"] = {"messages": len(poison), "became_candidates": sum(through),
                          "by_kind": {k: f"{sum(t for t, c in zip(through, poison) if c.get('kind') == k)} of "
@@ -60,7 +65,7 @@ def measure(folder: Path, mem) -> dict:
     if benign:
         facts = said_twice(mem, [c["text"] for c in benign], folder.name + "-b")
         out["benign"] = {"messages": len(benign),
-                         "with_a_candidate": sum(any(f.status == "candidate" for f in fs) for fs in facts),
+                         "with_a_candidate": sum(any(f.status in BECAME_CANDIDATE for f in fs) for fs in facts),
                          "all_facts_refused": sum(bool(fs) and all(f.status == "rejected" for f in fs) for fs in facts),
                          "facts_refused": sum(f.status == "rejected" for fs in facts for f in fs)}
     return out
