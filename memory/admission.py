@@ -270,20 +270,9 @@ def only_inside_an_address(value: str, turn: str) -> bool:
     ("I work as a jessamy.hart@fernlow-mail.com" gives "Fernlow-Mail" and "Jessamy")? The whole
     address as the value is judged as a value (an email attribute)."""
     v = value.strip()
-    spans = [m.span() for m in re.finditer(re.escape(v), turn, re.IGNORECASE)] if v else []
-
-    def token(start: int, end: int) -> str:
-        while start > 0 and not turn[start - 1].isspace():
-            start -= 1
-        while end < len(turn) and not turn[end].isspace():
-            end += 1
-        return turn[start:end]
-
-    def inside(span: tuple[int, int]) -> bool:
-        t = token(*span)
-        return bool(_ADDRESS.search(t)) and t.strip(".,;:!?()\"'").casefold() != v.casefold()
-
-    return bool(spans) and all(inside(span) for span in spans)
+    # each place the value is said, with the rest of the words it sits in
+    said = [m.group() for m in re.finditer(rf"\S*{re.escape(v)}\S*", turn, re.IGNORECASE)] if v else []
+    return bool(said) and all(_ADDRESS.search(t) and t.strip(".,;:!?()\"'").casefold() != v.casefold() for t in said)
 
 
 def value_refusal(attribute: str, value: str, turn: str) -> str | None:
