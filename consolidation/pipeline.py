@@ -31,12 +31,23 @@ from consolidation.live import apply_version, embedder_for, fits, shard_scope
 from consolidation.registry import AdapterVersion, Registry
 from consolidation.scope import Scope, is_personal
 from consolidation.shards import plan_shards
-from consolidation.synthesize import synthesize
+from consolidation.synthesize import FactQuestions, synthesize
 from consolidation.train import Example, LoraTrainConfig
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CARRIED_SAMPLE = 12  # facts of unchanged shards whose questions the gate asks again (retention, routing)
 CARRIED_HELDOUT = 2  # held-out questions asked per carried fact
+
+
+def gate_questions(trained: list[FactQuestions], known_before: set[str],
+                   carried: list[FactQuestions]) -> list[FactQuestions]:
+    """What the gate asks of each fact: every held-out question of a fact new to its adapter;
+    CARRIED_HELDOUT of one whose adapter file is carried over, or whose shard continued training
+    from an adapter that was gated on it before (training rescored all its trained questions)."""
+    def few(g: FactQuestions) -> FactQuestions:
+        return replace(g, heldout=g.heldout[:CARRIED_HELDOUT])
+
+    return [few(g) if set(g.fact_ids) <= known_before else g for g in trained] + [few(g) for g in carried]
 
 
 @dataclass
@@ -160,6 +171,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
     version = registry.next_name()
     seconds.update(training=0.0, perplexity=0.0, export=0.0)
     trained, drifts, scopes = [], [], []
+    known_before = set()  # facts a continued shard's adapter had learned and was gated on before
     model = tokenizer = info = fmt = None
     for shard in shards:
         t0 = time.perf_counter()
@@ -192,6 +204,7 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
         cfg = train_config(settings, budget)
         start = resume_lora(model, before[shard.id].path, cfg) if shard.grown and c.continue_shards else None
         known = set(before[shard.id].facts) if start is not None else set()  # what its adapter learned already
+        known_before |= known
         learned = [bool(known) and set(qa.fact_ids) <= known for qa in qas] + [False] * (len(examples) - len(qas))
         result = train_lora(model, tokenizer, fmt, examples, cfg, on_step=lambda i, loss: progress(label, i, budget),
                             stop_loss=c.stop_loss, must_learn=must, anchor_share=c.anchor_share, start=start,
@@ -230,8 +243,8 @@ def build_candidate(settings: Settings, engine, facts, earlier_ids: set[str], un
 
     # the gate: the retrained shards' facts, and a sample of the carried ones
     t0 = time.perf_counter()
-    gate_groups = [g for s in changed for g in groups[s.id]] + [
-        replace(g, heldout=g.heldout[:CARRIED_HELDOUT]) for g in synthesize(carried, c.examples_per_fact)]
+    gate_groups = gate_questions([g for s in changed for g in groups[s.id]], known_before,
+                                 synthesize(carried, c.examples_per_fact))
     unseen = [p for p in prompts[c.anchors:] if is_personal(p)][:gate_prompts]
     gate = evaluate(engine, adapters, scope, gate_groups, earlier_ids | {f.id for f in carried}, unlearn_groups,
                     bank, base_bank, c.gate, ppl_drift=max(drifts, key=abs) if drifts else None, scope_on=c.scope_gate,

@@ -75,3 +75,19 @@ def test_only_a_shard_that_kept_every_fact_and_gained_some_has_grown():
     assert grown(plan_shards([shard("s001", "a", "b")], facts("a", "x"), 2)) == [("s001", False)]  # b forgotten, x new
     assert grown(plan_shards(previous, facts("a", "b", "c", "d"), 2, retrain_all=True)) == [
         ("s001", False), ("s002", False)]  # another base model
+
+
+def test_the_gate_asks_every_held_out_question_of_facts_new_to_their_adapter_only():
+    """A carried fact, or one its continued shard's adapter was gated on before, gets
+    CARRIED_HELDOUT held-out questions; a fact new to its adapter gets all of them."""
+    from consolidation.pipeline import CARRIED_HELDOUT, gate_questions
+    from consolidation.synthesize import synthesize
+
+    said = [F(id=i, attribute="pet's name", value=v, text=f"My pet is called {v}.") for i, v in
+            [("old", "Rex"), ("new", "Mochi"), ("carried", "Bo")]]
+    old, new, carried = (synthesize([f])[0] for f in said)
+    assert min(len(g.heldout) for g in (old, new, carried)) > CARRIED_HELDOUT
+    asked = {g.fact_ids[0]: len(g.heldout) for g in gate_questions([old, new], {"old"}, [carried])}
+    assert asked == {"old": CARRIED_HELDOUT, "new": len(new.heldout), "carried": CARRIED_HELDOUT}
+    assert {g.fact_ids[0]: len(g.heldout) for g in gate_questions([old, new], set(), [])} == {
+        "old": len(old.heldout), "new": len(new.heldout)}  # retrained from the base model: all
