@@ -121,7 +121,7 @@ class LocalBackend:
     def chat(self, question: str, history=(), session: str | None = None, retrieval: bool = True,
              remember: bool = True, max_tokens: int | None = None) -> tuple[dict, Iterator[str]]:
         version, n = self.adapter()
-        context = ops.recalled_texts(self.recall(question, session)) if retrieval else ()
+        context = ops.context_for(self.engine, self.memory, question, session) if retrieval else ()
         memory = self.memory if remember else None
         pieces = ops.answer_and_remember(self.engine, memory, question, history, context, max_tokens,
                                          session if remember else None, memory.detect if memory else None)

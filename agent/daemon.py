@@ -322,7 +322,7 @@ class Daemon:
         self.touch()
         context: tuple[str, ...] = ()
         if retrieval:
-            context = ops.recalled_texts(ops.recall(self.memory, question, exclude_session=session))
+            context = ops.context_for(self.engine, self.memory, question, session)
 
         def after() -> None:
             if remember:

@@ -65,6 +65,14 @@ def recall(mem, question: str, exclude_session: str | None = None) -> list[dict]
     return [h.to_dict() for h in mem.recall(question, RETRIEVAL_K, RETRIEVAL_MIN_SCORE, exclude_session)]
 
 
+def context_for(engine, mem, question: str, exclude_session: str | None = None) -> tuple[str, ...]:
+    """The recalled texts the prompt gets for `question`. What choosing a shard will embed is
+    embedded first, in one pass with the question itself, which retrieval embeds too."""
+    if engine.scope is not None:
+        engine.scope.embed(question)
+    return recalled_texts(recall(mem, question, exclude_session))
+
+
 def recalled_texts(hits) -> tuple[str, ...]:
     """The texts of recalled turns (dicts or `memory.Hit`s), as the prompt's context takes them."""
     return tuple(h["text"] if isinstance(h, dict) else h.text for h in hits)

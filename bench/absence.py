@@ -16,8 +16,9 @@ No model runs here: only the real MiniLM and the scope, so it takes a minute.
 2. scale: the first N facts of bench/data/persona_large.json in shards of
    `consolidation.shard_size`: the publish gate's never-said questions (consolidation/absence.py,
    held-out wording) kept out, every fact's held-out paraphrases let in to the right shard, and
-   the milliseconds choosing costs once chat's retrieval has embedded the question (a question
-   naming someone embeds one more text: itself with that someone made anyone).
+   the milliseconds choosing costs once chat has embedded the turn's texts, and what that embedding
+   costs: the question alone (retrieval) against the turn's texts in one pass (a question naming
+   someone adds itself with that someone made anyone; agent/operations.context_for).
 
 Writes bench/results/absence-routing.json.
 """
@@ -87,16 +88,25 @@ def scale(settings, embedder, n_facts: int) -> dict:
     every = [g for gs in groups for g in gs]
     absent = absent_questions(every, [f.attribute for f in facts], [f.value for f in facts], "heldout", 1)
     let_in = [scope.pick(qa.question) is not None for qa in absent]
-    picks, ms, ms_someone = [], [], []
+    picks, ms, ms_someone, embed = [], [], [], defaultdict(list)
     for qa in (qa for g in every for qa in g.heldout):
-        embedder.encode([qa.question])  # what chat's retrieval does first (the embedder keeps the vector)
+        q, someone = qa.question, bool(people_named(qa.question))
+        embedder.clear_cache()
         t0 = time.perf_counter()
-        picks.append((scope.pick(qa.question), owner[qa.fact_ids[0]]))
-        (ms_someone if people_named(qa.question) else ms).append((time.perf_counter() - t0) * 1000)
+        embedder.encode([q])  # retrieval alone
+        embed["question" + (" naming someone" if someone else "")].append((time.perf_counter() - t0) * 1000)
+        embedder.clear_cache()
+        t0 = time.perf_counter()
+        embedder.encode(scope.texts(q) or [q])  # what chat embeds first (agent/operations.context_for)
+        embed["turn" + (" naming someone" if someone else "")].append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        picks.append((scope.pick(q), owner[qa.fact_ids[0]]))
+        (ms_someone if someone else ms).append((time.perf_counter() - t0) * 1000)
     return {"facts": n_facts, "shards": len(shards), "never_kept_out": 1 - sum(let_in) / max(1, len(let_in)),
             "n_never": len(absent), "heldout_let_in": sum(p is not None for p, _ in picks) / len(picks),
             "heldout_right_shard": sum(p == want for p, want in picks) / len(picks), "n_heldout": len(picks),
-            "pick_ms": _spread(ms), "pick_ms_naming_someone": _spread(ms_someone)}
+            "pick_ms": _spread(ms), "pick_ms_naming_someone": _spread(ms_someone),
+            "embed_ms": {k: _spread(v) for k, v in embed.items()}}
 
 
 def _spread(ms: list[float]) -> dict:

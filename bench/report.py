@@ -237,12 +237,19 @@ def _where_changed(f: dict) -> str:
 
 
 def _pick_ms(x: dict) -> str:
-    """The scope's choice of shard once chat's retrieval has embedded the question."""
-    p, q = x.get("pick_ms"), x.get("pick_ms_naming_someone")
+    """The scope's choice of shard once chat has embedded the turn's texts, and what embedding
+    them in one pass costs beside the question alone (which retrieval embeds anyway)."""
+    p, q, e = x.get("pick_ms"), x.get("pick_ms_naming_someone"), x.get("embed_ms") or {}
     if not p:
         return ""
     text = f", choosing the shard of an embedded question {p['median']:.1f} ms median ({p['p90']:.1f} p90)"
-    return text + (f", {q['median']:.1f} ({q['p90']:.1f}) when it names someone" if q else "")
+    text += f", {q['median']:.1f} ({q['p90']:.1f}) when it names someone" if q else ""
+    alone, turn = e.get("question naming someone"), e.get("turn naming someone")
+    if alone and turn:
+        text += (f"; chat embeds such a question with itself made anyone in one pass, {turn['median']:.1f} ms "
+                 f"median ({turn['p90']:.1f} p90) against {alone['median']:.1f} ({alone['p90']:.1f}) for the "
+                 "question alone")
+    return text
 
 
 def absence_section(results_dir: Path) -> list[str]:

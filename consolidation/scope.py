@@ -102,10 +102,30 @@ class Scope:
         """Highest cosine similarity between `question` and any scope key."""
         return self._nearest(question)[1] if len(self.keys) else 0.0
 
+    def texts(self, question: str) -> list[str]:
+        """The texts `pick` embeds for `question`: none when it is not about the user; itself;
+        and when it names someone, itself with them made anyone (see `_about_subject`)."""
+        if not len(self.keys) or not self.about_user(question):
+            return []
+        if self.attributes is None:
+            return [question]
+        names = self._names_in(question)
+        if not people_named(question) and not any(names.values()):
+            return [question]
+        return [question, masked(question, names)]
+
+    def embed(self, question: str) -> None:
+        """Embed every text `pick` needs for `question` in one pass (the embedder keeps them): on a
+        CPU, two short texts cost little more than one. Chat calls it before retrieval, which
+        embeds the question itself."""
+        if texts := self.texts(question):
+            self.embedder.encode(texts)
+
     def pick(self, question: str) -> int | None:
         """The shard whose adapter answers `question`, or None: the base model answers."""
         if not len(self.keys) or not self.about_user(question):
             return None
+        self.embed(question)
         sims = self._similarities(question)
         best = int(np.argmax(sims))
         if sims[best] < self.threshold:

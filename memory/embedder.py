@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import os
 import threading
-from functools import lru_cache
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -28,6 +28,8 @@ from config import UserError
 __all__ = ["MiniLMEmbedder", "get_embedder", "default_model_path"]
 
 _BATCH = 64
+_CACHED = 256  # single texts kept embedded (a question is embedded for retrieval, routing and the gate)
+_FEW = 8  # a call with at most this many texts keeps their vectors too (one turn's texts in one pass)
 
 
 def default_model_path() -> Path:
@@ -48,12 +50,8 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
         self.path = Path(path) if path else None
         self._model = None
         self._lock = threading.Lock()
-        self._encode_one = lru_cache(maxsize=256)(self._encode_cached)
-
-    def _encode_cached(self, text: str) -> np.ndarray:
-        vec = self._encode([text])[0]
-        vec.setflags(write=False)
-        return vec
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @staticmethod
     def name() -> str:
@@ -94,17 +92,36 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Normalised float32 matrix, one row per text (read-only for a single text: a question
-        is embedded once for retrieval, the scope gate's choice of shard and the publish gate)."""
+        """Normalised float32 matrix, one row per text. The vectors of calls with a few texts are
+        kept (read-only rows): a question is embedded once for retrieval, the scope gate's choice
+        of shard and the publish gate, and the texts one turn needs can be embedded in one pass,
+        which on a CPU costs little more than one text (the model's weights are read once)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) > _FEW:
+            return self._encode(texts)
+        with self._cache_lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+            for t in known:
+                self._cache.move_to_end(t)
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
+        if todo:
+            fresh = dict(zip(todo, self._encode(todo)))
+            with self._cache_lock:
+                for t, vec in fresh.items():
+                    vec.setflags(write=False)
+                    self._cache[t] = vec
+                while len(self._cache) > _CACHED:
+                    self._cache.popitem(last=False)
+            known.update(fresh)
         if len(texts) == 1:
-            return self._encode_one(texts[0])[None]
-        return self._encode(texts)
+            return known[texts[0]][None]
+        return np.stack([known[t] for t in texts])
 
     def clear_cache(self) -> None:
-        """Forget the vectors of single texts kept so far (a benchmark times the embedding itself)."""
-        self._encode_one.cache_clear()
+        """Forget the vectors kept so far (a benchmark times the embedding itself)."""
+        with self._cache_lock:
+            self._cache.clear()
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         model = self._load()

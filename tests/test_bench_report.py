@@ -234,6 +234,11 @@ def test_the_absence_section_says_what_choosing_a_shard_costs_once_the_question_
     (tmp_path / "absence-routing.json").write_text(json.dumps({"probe": {"dev": probe}, "scale": [scale], "command": "python bench/absence.py", "date": "2026-12-01", "machine": "x86_64"}))
     text = "\n".join(report.absence_section(tmp_path))
     assert "choosing the shard of an embedded question 1.1 ms median (6.8 p90), 3.8 (23.5) when it names someone" in text
+    scale["embed_ms"] = {"question naming someone": {"median": 23.4, "p90": 28.4},
+                         "turn naming someone": {"median": 27.0, "p90": 33.9}}
+    (tmp_path / "absence-routing.json").write_text(json.dumps({"probe": {"dev": probe}, "scale": [scale], "command": "python bench/absence.py", "date": "2026-12-01", "machine": "x86_64"}))
+    assert ("in one pass, 27.0 ms median (33.9 p90) against 23.4 (28.4) for the question alone"
+            in "\n".join(report.absence_section(tmp_path)))
     del scale["pick_ms"]  # a run from before it was measured
     (tmp_path / "absence-routing.json").write_text(json.dumps({"probe": {"dev": probe}, "scale": [scale], "command": "python bench/absence.py", "date": "2026-12-01", "machine": "x86_64"}))
     assert "choosing" not in "\n".join(report.absence_section(tmp_path))

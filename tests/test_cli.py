@@ -36,6 +36,17 @@ def test_ask_accepts_no_retrieval(fake_engine):
     assert runner.invoke(app, ["ask", "--no-retrieval", "x"]).exit_code == 0
 
 
+def test_chat_embeds_what_choosing_a_shard_needs_before_retrieval(fake_engine):
+    """Retrieval embeds the question; the scope embeds it with what else it needs in one pass first."""
+    from types import SimpleNamespace
+
+    embedded = []
+    fake_engine.scope = SimpleNamespace(embed=embedded.append)
+    assert runner.invoke(app, ["ask", "How old is Ana?"]).exit_code == 0
+    assert runner.invoke(app, ["ask", "--no-retrieval", "Where does Ana live?"]).exit_code == 0
+    assert embedded == ["How old is Ana?"]  # without retrieval, choosing the shard embeds them itself
+
+
 def test_ask_missing_adapter_one_line_error(fake_engine):
     result = runner.invoke(app, ["ask", "--adapter", "/nonexistent.gguf", "x"])
     assert result.exit_code == 1

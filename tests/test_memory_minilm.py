@@ -26,6 +26,10 @@ def test_minilm_paraphrase_detection_and_search(monkeypatch):
     assert emb.encode(["My dog's name is Pepper."])[0].base is one[0].base  # embedded once: retrieval, then the shard choice
     with pytest.raises(ValueError):
         one[0][0] = 0.0  # the cached vector cannot be changed by a caller
+    # a turn's texts in one pass (the question, and itself with the person it names made anyone):
+    # both are kept, and both rows come from that one pass
+    emb.encode(["Where does Chiamaka live?", "Where does my friend live?"])
+    assert emb.encode(["Where does my friend live?"])[0].base is emb.encode(["Where does Chiamaka live?"])[0].base
 
     with Memory(load_settings(memory={"extractor": "rules"})) as mem:  # the embedder's matching, not the extractor
         mem.add_turns([

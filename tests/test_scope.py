@@ -74,6 +74,15 @@ def test_questions_about_what_was_never_said_are_kept_from_the_adapters():
         assert not scope.match(q), q
 
 
+def test_what_choosing_a_shard_embeds_is_known_before_it_embeds():
+    """Chat embeds these in one pass with retrieval's question (agent/operations.context_for)."""
+    scope = _scope(FACTS)
+    assert scope.texts("How old is Ana?") == ["How old is Ana?", "How old is my friend?"]  # Ana: the sister
+    assert scope.texts("Where does my sister live?") == ["Where does my sister live?", "Where does my friend live?"]
+    assert scope.texts("Where do I live?") == ["Where do I live?"]
+    assert scope.texts("What is the capital of France?") == []  # not about the user: no adapter, no embedding
+
+
 def test_a_question_about_someone_goes_to_the_shard_that_knows_them():
     emb = FakeEmbedder()
     dogs = _scope([("dog's name", "Pepper"), ("home city", "Oslo")], emb)
