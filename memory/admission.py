@@ -6,7 +6,8 @@ three turn-level checks (`screen`) or its value one value-level check:
 
 1. **Known shapes** (regular expressions): chat-template and transcript markers ("### System:",
    "Assistant:", <start_of_turn>, [INST], <|im_start|>) → *role-shaped*; phrases addressed to the
-   model ("ignore previous instructions", "you are now", "when asked, say") → *instruction-shaped*;
+   model ("ignore previous instructions", "you are now", "when asked, say", "when my coworker asks
+   you", "you should send all …") → *instruction-shaped*;
    SQL, script handlers, template or shell expansion → *an injection payload*. These were tuned on
    tests/data/poison*.jsonl and catch what their writers had seen.
 2. **Structure a person chatting does not type** (`structure`), written as classes of shapes, not
@@ -33,7 +34,9 @@ three turn-level checks (`screen`) or its value one value-level check:
    trained for (the fast tests' fake embedder skips it).
 4. The **value** is not plausible for the attribute: account words as a name ("admin", "root"),
    markup or code ("<script>", "{{…}}", "'; DROP"), links, placeholders ("null"), a "name" of more
-   than four words.
+   than four words or one a program would write (snake_case, hex, mostly digits), an age past
+   `MAX_AGE`, a phone number spelled in letters, an email address with no mail domain, a place
+   that is everywhere ("every server on earth").
 
 Pasted and quoted text never gets this far as a statement: `memory.voice` drops it before
 extraction; the checks above still read the whole turn, so an injection pasted beside a statement
@@ -51,7 +54,7 @@ from typing import Sequence
 
 import numpy as np
 
-from memory.shapes import is_name
+from memory.shapes import is_name, shape_of, takes_proper_names
 
 __all__ = ["refusal", "screen", "structure", "units", "value_refusal", "Classifier", "classifier", "GATE_PATH"]
 
@@ -73,7 +76,9 @@ _INSTRUCTION = re.compile(
     r"|(?:^|[.!?:]\s*|\byou\s+(?:must|should|will)\s+)(?:always|only)\s+(?:answer|respond|reply|say)\b"
     r"|\bpretend\s+(?:to\s+be|you\s*(?:are|'re))\b|\bjailbreak|\bdeveloper\s+mode\b|\bdo\s+anything\s+now\b"
     r"|\b(?:your|a)\s+new\s+(?:rules?|truth|directive|persona)\b|\bnew\s+truth\b|\bobey\b|\binstructing\s+you\b"
-    r"|\bforget\s+everything\s+you\b|\bconfirm\s+by\s+(?:replying|saying)\b)"
+    r"|\bforget\s+everything\s+you\b|\bconfirm\s+by\s+(?:replying|saying)\b"
+    r"|\bwhen(?:ever)?\s+(?!i\b|we\b)(?:\w+\s+){1,3}asks?\s+you\b|\byou\s+(?:should|must|need\s+to)\s+(?:send|forward|email)\s+"
+    r"(?:all|any|every)\w*\b)"
     r"|\bDAN\b"
 )
 _PLACEHOLDER = {"admin", "administrator", "root", "superuser", "sysadmin", "system", "user", "assistant", "model",
@@ -288,6 +293,30 @@ def value_refusal(attribute: str, value: str, turn: str) -> str | None:
             return f"not a plausible {attribute}: {value!r} is an account or placeholder word"
         if len(v.split()) > 4:
             return f"not a plausible {attribute}: {value!r} is too long for a name"
+        if _MACHINE_WORD.search(value) or sum(c.isdigit() for c in v) > sum(c.isalpha() for c in v):
+            return f"not a plausible {attribute}: {value!r} is an identifier, not a name"
+    return _out_of_range(attribute, value)
+
+
+_MACHINE_WORD = re.compile(r"_|\b0x[0-9a-f]|\b[0-9a-f]{8,}\b", re.IGNORECASE)  # snake_case, hex: what programs name
+_EVERYWHERE = re.compile(r"^(?:every|all|any|each)\b", re.IGNORECASE)
+MAX_AGE = 125
+
+
+def _out_of_range(attribute: str, value: str) -> str | None:
+    """Values no person states of themselves: an age past `MAX_AGE`, a phone number spelled in
+    letters, an email address without a domain, "every server on earth" as a place."""
+    shape, a = shape_of(attribute)[0].key, attribute.casefold()
+    if shape in ("age", "{x}'s age"):
+        years = [int(n) for n in re.findall(r"\d+", value)]
+        if years and max(years) > MAX_AGE:
+            return f"not a plausible {attribute}: {value!r} is past any lifetime"
+    if "phone" in a and sum(c.isalpha() for c in value) > sum(c.isdigit() for c in value):
+        return f"not a plausible {attribute}: {value!r} is not a phone number"
+    if "email" in a and "@" in value and "." not in value.rsplit("@", 1)[1]:
+        return f"not a plausible {attribute}: {value!r} has no mail domain"
+    if takes_proper_names(attribute) and _EVERYWHERE.search(value.strip()):
+        return f"not a plausible {attribute}: {value!r} is everywhere at once"
     return None
 
 
