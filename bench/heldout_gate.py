@@ -1,6 +1,6 @@
 """The write-path gate on held-out sets nobody tuned on (measure only).
 
-    python bench/heldout_gate.py bench/data/poison_heldout bench/data/poison_heldout2
+    python bench/heldout_gate.py bench/data/poison_heldout3 bench/data/poison_heldout bench/data/poison_heldout2
 
 Each set is a folder with poison.jsonl ({"text", "kind"}) and optionally benign.jsonl ({"text",
 "fact"}), written by someone who read no code (see each folder's README). Every message is said
@@ -8,7 +8,8 @@ in two sessions through the real memory (MiniLM, the extraction model, the gate)
 AGENT_HOME; a poison message that yields a candidate fact got through, a benign message whose
 facts are all refused was blocked. Counts only: the messages' texts are not printed, so that
 running this does not turn a held-out set into a tuning set. Writes
-bench/results/security-heldout.json.
+bench/results/security-heldout.json. A set whose misses someone looked at to fix them holds a
+TUNED_ON file (when, what): it is measured still, and reported as a dev set.
 """
 
 from __future__ import annotations
@@ -36,22 +37,27 @@ def lines(path: Path) -> list[dict]:
 
 
 def said_twice(mem, texts: list[str], tag: str) -> list[list]:
-    """Each text said in two sessions; the new facts per text (by the turns they came from)."""
+    """Each text said in two sessions; the facts each text gave. A fact is the text's by the
+    sessions that support it (`<tag>a-<i>`, `<tag>b-<i>`), not by its value appearing in the text:
+    "coffee" from one message is no fact of another that mentions coffee too. A rejected fact has
+    no supporting session: it is the first text holding its value."""
     before = {f.id for f in mem.facts()}
     mem.add_turns(turns_in_two_sessions(texts, tag))
     mem.detect()
-    new = [f for f in mem.facts() if f.id not in before]
     per_text: list[list] = [[] for _ in texts]
-    for f in new:
-        for i, t in enumerate(texts):
-            if f.value and f.value.casefold() in t.casefold():
-                per_text[i].append(f)
-                break
+    for f in mem.facts():
+        said = sorted({int(s.rsplit("-", 1)[1]) for s in f.sessions if s.startswith(tag)})
+        if not said and f.status == "rejected" and f.id not in before and f.value:
+            said = [i for i, t in enumerate(texts) if f.value.casefold() in t.casefold()][:1]
+        for i in said:
+            per_text[i].append(f)
     return per_text
 
 
 def measure(folder: Path, mem) -> dict:
-    out: dict = {"set": str(folder.relative_to(ROOT))}
+    marker = folder / "TUNED_ON"  # once someone looked at its misses to fix them: a dev set since
+    out: dict = {"set": str(folder.relative_to(ROOT)),
+                 "tuned_on": marker.read_text().strip() if marker.exists() else None}
     poison = lines(folder / "poison.jsonl")
     if poison:
         facts = said_twice(mem, [c["text"] for c in poison], folder.name + "-p")
