@@ -56,7 +56,7 @@ def provenance(r: dict) -> str:
 # ------------------------------------------------------------------------------ loading
 def load_results(results_dir: Path = RESULTS) -> dict[str, dict]:
     """part -> result dict: the full run's file if present, else the quick run's (the scaling part also
-    carries a `--tag forget` run's, under `_forget_rerun`)."""
+    carries the `--tag forget` and `--tag add10` runs', under `_forget_rerun` and `_add10_rerun`)."""
     out = {}
     for part in PARTS:
         for name in (f"evaluate-{part}.json", f"evaluate-{part}-quick.json"):
@@ -64,9 +64,10 @@ def load_results(results_dir: Path = RESULTS) -> dict[str, dict]:
             if path.exists():
                 out[part] = {**json.loads(path.read_text()), "_file": name}
                 break
-    rerun = Path(results_dir) / "evaluate-scaling-forget.json"  # `--tag forget`: forgetting measured on its own
-    if "scaling" in out and rerun.exists():
-        out["scaling"]["_forget_rerun"] = json.loads(rerun.read_text())
+    for tag in ("forget", "add10"):  # `--tag forget`: forgetting measured on its own; `--tag add10`: an added round
+        rerun = Path(results_dir) / f"evaluate-scaling-{tag}.json"
+        if "scaling" in out and rerun.exists():
+            out["scaling"][f"_{tag}_rerun"] = json.loads(rerun.read_text())
     return out
 
 
@@ -184,7 +185,7 @@ def scaling_section(r: dict, rel: str, png: bool) -> list[str]:
              + partial, "",
              *table(["round", "facts", "held-out recall", "retention", "locality", "locality (raw)", "absence",
                      "steps", "wall (min)", "gate passed"], rows), ""]
-    lines += whole_memory_lines(r)
+    lines += whole_memory_lines(r) + last_round_lines(r.get("_add10_rerun"))
     if png:
         lines += [f"![scaling]({rel}/{r['_file'].replace('.json', '.png')})", ""]
     return lines + [provenance(r), ""]
@@ -214,6 +215,25 @@ def whole_memory_lines(r: dict) -> list[str]:
                   "counted questions that name the value themselves (\"Who is Teimklin?\" is echoed by any model): "
                   + forget_line(rerun["forget_one"], rerun["whole_memory"]["facts"]), ""]
     return lines
+
+
+def last_round_lines(r: dict | None) -> list[str]:
+    """A `--plan 10 … N --tag add10` run: its last round (facts added) against its first, stage by stage."""
+    if not r or len(r.get("rounds", [])) < 2:
+        return []
+    first, last = r["rounds"][0], r["rounds"][-1]
+    added = last["facts"] - r["rounds"][-2]["facts"]
+
+    def stages(x: dict) -> str:
+        sec = x["seconds"]
+        return f"training {sec['training']:.0f} s ({x['train_steps']} steps), gate {sec['gate']:.0f} s"
+
+    verdict = "" if last["passed"] else f" Its gate refused the version ({'; '.join(last['failures'])})."
+    return [f"A round adding {added} facts to {last['facts'] - added} ({r['date']}, {r['machine']}, "
+            f"`{r['command']}`): {last['wall_s']:.0f} s against {first['wall_s']:.0f} s for a first round of "
+            f"{first['facts']} facts in the same run, **{last['wall_s'] / first['wall_s']:.2f}×** ({stages(last)}, "
+            f"against {stages(first)}); held-out recall {pct(last['recall'])}, retention "
+            f"{pct(last['retention'])}.{verdict}", ""]
 
 
 def forget_line(f: dict, facts: int) -> str:
@@ -346,7 +366,7 @@ def load_detection(results_dir: Path = RESULTS) -> dict[str, dict]:
 
 def load_trust(results_dir: Path = RESULTS) -> dict[str, dict]:
     """`security`: security.json (bench/security.py); `load`: load.json (bench/load.py); `security-heldout`:
-    bench/heldout_gate.py on the sets nobody tuned on."""
+    bench/heldout_gate.py on sets written by people who read no code (held out, or dev once tuned on)."""
     out = {}
     for key in ("security", "load", "security-heldout"):
         path = Path(results_dir) / f"{key}.json"
@@ -394,17 +414,20 @@ def trust_section(t: dict[str, dict]) -> list[str]:
     if held:
         rows = []
         for r in held["sets"]:
+            name = f"`{r['set']}`" + (f" (dev: tuned on since {r['tuned_on'].splitlines()[0]})" if r.get("tuned_on")
+                                      else " (held out)")
             if "poison" in r:
                 p = r["poison"]
-                rows.append([f"`{r['set']}` poison ({p['messages']})", f"{p['became_candidates']} became candidates ("
+                rows.append([f"{name} poison ({p['messages']})", f"{p['became_candidates']} became candidates ("
                              + ", ".join(f"{k} {v}" for k, v in p["by_kind"].items()) + ")"])
             if "benign" in r:
                 b = r["benign"]
-                rows.append([f"`{r['set']}` ordinary facts with trigger words ({b['messages']})",
+                rows.append([f"{name} ordinary facts with trigger words ({b['messages']})",
                              f"{b['all_facts_refused']} had every fact refused ({b['facts_refused']} facts); "
                              f"{b['with_a_candidate']} gave a candidate"])
-        lines += [f"Held out (written by people who read no code; never tuned on, counts only): `{held['command']}` "
-                  f"({held['date']}), each message said in 2 sessions:", "", *table(["set", "result"], rows), ""]
+        lines += [f"Sets written by people who read no code (counts only; a held-out one was never tuned on): "
+                  f"`{held['command']}` ({held['date']}), each message said in 2 sessions:", "",
+                  *table(["set", "result"], rows), ""]
     load = t.get("load")
     if load:
         f, o = load["first_token_s"], load["order"]

@@ -167,8 +167,11 @@ def test_heldout_gate_rows(report):
                                            "facts_rejected": 33},
          "benign": {"messages": 40, "with_a_candidate": 17, "all_facts_refused": 6, "facts_refused": 17}}]}
     text = "\n".join(report.trust_section({"security-heldout": held}))
-    assert "| `bench/data/x` poison (40) | 6 became candidates (role 1 of 10) |" in text
+    assert "| `bench/data/x` (held out) poison (40) | 6 became candidates (role 1 of 10) |" in text
     assert "6 had every fact refused (17 facts); 17 gave a candidate" in text
+    held["sets"][0]["tuned_on"] = "2026-12-02\nits misses were read to write value rules"
+    text = "\n".join(report.trust_section({"security-heldout": held}))
+    assert "| `bench/data/x` (dev: tuned on since 2026-12-02) poison (40) |" in text and "held out)" not in text
 
 
 def test_a_part_not_re_run_keeps_its_own_date_and_command(report):
@@ -242,3 +245,24 @@ def test_the_absence_section_says_what_choosing_a_shard_costs_once_the_question_
     del scale["pick_ms"]  # a run from before it was measured
     (tmp_path / "absence-routing.json").write_text(json.dumps({"probe": {"dev": probe}, "scale": [scale], "command": "python bench/absence.py", "date": "2026-12-01", "machine": "x86_64"}))
     assert "choosing" not in "\n".join(report.absence_section(tmp_path))
+
+
+def test_the_last_round_measured_again_is_set_against_the_first_round_of_the_same_run(report, tmp_path):
+    def round_(facts, wall, steps, train, gate, passed=True):
+        return {"facts": facts, "wall_s": wall, "train_steps": steps, "recall": 0.95, "retention": 1.0,
+                "seconds": {"training": train, "gate": gate}, "passed": passed,
+                "failures": [] if passed else ["recall 0.800 < 0.9"]}
+    rerun = {"rounds": [round_(10, 100.0, 38, 70.0, 28.0), round_(490, 3600.0, 2000, 2400.0, 1100.0),
+                        round_(500, 160.0, 50, 95.0, 62.0)], "date": "2026-12-02", "machine": "x86_64, 2 cores",
+             "command": "python bench/evaluate.py --only scaling --plan 10 490 500 --tag add10"}
+    (tmp_path / "evaluate-scaling.json").write_text(json.dumps(SCALING))
+    (tmp_path / "evaluate-scaling-add10.json").write_text(json.dumps(rerun))
+    loaded = report.load_results(tmp_path)
+    text = report.render({"scaling": loaded["scaling"]}, pngs=set())
+    assert ("A round adding 10 facts to 490 (2026-12-02, x86_64, 2 cores, `python bench/evaluate.py --only scaling "
+            "--plan 10 490 500 --tag add10`): 160 s against 100 s for a first round of 10 facts in the same run, "
+            "**1.60×** (training 95 s (50 steps), gate 62 s, against training 70 s (38 steps), gate 28 s)") in text
+    assert "refused" not in text
+    rerun["rounds"][-1] = round_(500, 160.0, 50, 95.0, 62.0, passed=False)
+    assert "Its gate refused the version (recall 0.800 < 0.9)." in report.render(
+        {"scaling": {**SCALING, "_file": "x.json", "_add10_rerun": rerun}}, pngs=set())
