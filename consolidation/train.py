@@ -182,7 +182,8 @@ def train_lora(
     Early stop: once every answer token of every example flagged in `must_learn` (default: all)
     had a loss below `stop_loss` when last seen, they are all scored again with the weights as
     they are now (a loss seen steps ago is stale: a later step can undo it); training ends before
-    `cfg.steps` only if they are still all below.
+    `cfg.steps` only if they are still all below. That scoring starts with those nearest the stop
+    when last seen and ends at the first batch holding one above it.
     """
     import torch
 
@@ -230,8 +231,9 @@ def train_lora(
             on_step(step + 1, result.losses[-1])
         if stop_loss is not None and last and max(last.values()) < stop_loss:
             result.rescores += 1
+            riskiest = sorted(last, key=last.get, reverse=True)  # nearest the stop when last seen: first
             with torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.bf16):
-                last.update(worst_losses(peft_model, encoded, list(last), 4 * size, cfg.prefix_cache))
+                last.update(worst_losses(peft_model, encoded, riskiest, 4 * size, cfg.prefix_cache, until=stop_loss))
             if max(last.values()) < stop_loss:
                 result.stopped_early = True
                 break
@@ -259,9 +261,10 @@ class _Cycle:
 
 
 def worst_losses(peft_model, encoded: Sequence[tuple[list[int], int]], idx: Sequence[int], batch_size: int,
-                 prefix_cache: bool = False) -> dict[int, float]:
+                 prefix_cache: bool = False, until: float | None = None) -> dict[int, float]:
     """Each example's worst answer-token loss under the current weights (no gradient, no dropout,
-    in whatever precision the caller's autocast sets)."""
+    in whatever precision the caller's autocast sets). With `until`, scoring ends after the first
+    batch holding a loss at or above it (training goes on anyway: the rest need not be scored)."""
     import torch
 
     was_training = peft_model.training
@@ -274,6 +277,8 @@ def worst_losses(peft_model, encoded: Sequence[tuple[list[int], int]], idx: Sequ
                 _, _, rows = answer_loss(peft_model, [encoded[i] for i in chunk], per_row=True,
                                          prefix_cache=prefix_cache)
                 out.update(zip(chunk, rows.tolist()))
+                if until is not None and max(out[i] for i in chunk) >= until:
+                    break
     finally:
         peft_model.train(was_training)
     return out

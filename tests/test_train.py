@@ -94,6 +94,17 @@ def test_an_early_stop_holds_for_the_weights_it_returns(tiny_gemma):
     assert max(worst_losses(result.model, encoded, range(len(examples)), 4).values()) < 2.0  # 2.34 if stale
 
 
+def test_the_stop_s_scoring_ends_at_the_first_batch_holding_a_loss_above_it(tiny_gemma):
+    """A failed check before stopping costs one batch, not a pass over every example."""
+    model, tok = tiny_gemma
+    peft = attach_lora(copy.deepcopy(model), LoraTrainConfig(rank=4, alpha=8))
+    encoded = [encode(tok, PromptFormat(), Example(f"What is my pet number {i} called?", "Pepper.")) for i in range(6)]
+    every = worst_losses(peft, encoded, range(6), 2)
+    assert len(every) == 6 and min(every.values()) > 0.5
+    assert list(worst_losses(peft, encoded, [4, 5, 0, 1, 2, 3], 2, until=0.5)) == [4, 5]
+    assert len(worst_losses(peft, encoded, range(6), 2, until=1e9)) == 6  # none above: every one scored
+
+
 def test_bf16_training_learns_and_its_stop_is_scored_in_fp32(tiny_gemma):
     from consolidation.base_model import uses_bf16
 
