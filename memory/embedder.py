@@ -28,7 +28,7 @@ from config import UserError
 __all__ = ["MiniLMEmbedder", "get_embedder", "default_model_path"]
 
 _BATCH = 64
-_CACHED = 256  # single texts kept embedded (a question is embedded for retrieval, routing and the gate)
+_CACHED = 256  # texts kept embedded (a question is embedded for retrieval, routing and the gate)
 _FEW = 8  # a call with at most this many texts keeps their vectors too (one turn's texts in one pass)
 
 
