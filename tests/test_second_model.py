@@ -67,14 +67,15 @@ def test_smollm2_chats_learns_hot_swaps_and_its_adapter_is_refused_by_gemma(agen
         assert Path(status["model"]).name == SMOLLM2, status
         unrelated = "What is the capital of France?"
         base_unrelated = chat(unrelated)
-        assert "Pepper" not in chat("What do I call my dog?")
+        asked = "What is my dog's name?"  # a trained phrasing: generalising to others is the gate's measure
+        assert "Pepper" not in chat(asked)
 
         assert json.loads(agent("import", str(DATA), "--json").stdout)["candidates"] == 3
         report = json.loads(agent("consolidate", "--now", "--json", timeout=1500).stdout)
         assert report["published"] and report["version"] == "v0001", report
 
         # the running daemon swapped the new adapter in: the answer comes from the weights
-        assert "Pepper" in chat("What do I call my dog?")
+        assert "Pepper" in chat(asked)
         assert chat(unrelated) == base_unrelated
         assert json.loads(agent("status", "--json").stdout)["adapter"] == "v0001"
     finally:
