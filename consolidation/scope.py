@@ -109,10 +109,8 @@ class Scope:
             return []
         if self.attributes is None:
             return [question]
-        names = self._names_in(question)
-        if not people_named(question) and not any(names.values()):
-            return [question]
-        return [question, masked(question, names)]
+        names, people = self._whom(question)
+        return [question, masked(question, names)] if people else [question]
 
     def embed(self, question: str) -> None:
         """Embed every text `pick` needs for `question` in one pass (the embedder keeps them): on a
@@ -123,9 +121,10 @@ class Scope:
 
     def pick(self, question: str) -> int | None:
         """The shard whose adapter answers `question`, or None: the base model answers."""
-        if not len(self.keys) or not self.about_user(question):
+        texts = self.texts(question)
+        if not texts:
             return None
-        self.embed(question)
+        self.embedder.encode(texts)  # in one pass; `_similarities` and `_about_subject` find them kept
         sims = self._similarities(question)
         best = int(np.argmax(sims))
         if sims[best] < self.threshold:
@@ -145,8 +144,7 @@ class Scope:
         naming no one and no favourite keeps `best`."""
         if self.attributes is None or not self.attributes[best]:
             return best
-        names = self._names_in(question)
-        people = people_named(question) + [who for who in names.values() if who]
+        names, people = self._whom(question)
         if people:
             whats, vectors = self._what_questions()
             anyone = masked(question, names)
@@ -158,6 +156,12 @@ class Scope:
             return best
         fitting = [i for a, keys in self._keys_of().items() if any(same_question(a, w) for w in asked) for i in keys]
         return max(fitting, key=lambda i: sims[i]) if fitting else None
+
+    def _whom(self, question: str) -> tuple[dict[str, str | None], list[str]]:
+        """The learned names the question says (see `_names_in`), and whom it asks about: the
+        relatives and animals it names and the owners of those names."""
+        names = self._names_in(question)
+        return names, people_named(question) + [who for who in names.values() if who]
 
     def _keys_of(self) -> dict[str, list[int]]:
         """Each learned attribute's keys (on first use)."""
