@@ -325,7 +325,7 @@ def value_refusal(attribute: str, value: str, turn: str) -> str | None:
 
 _MACHINE_WORD = re.compile(r"_|\b0x[0-9a-f]|\b[0-9a-f]{8,}\b", re.IGNORECASE)  # snake_case, hex: what programs name
 _MACHINE_VALUE = re.compile(r"^\W*/\w|\.\./|\b\d{1,3}(?:\.\d{1,3}){3}\b")  # /root, ../../, 0.0.0.0
-_ORDER_WORD = re.compile(r"\b(?:instructions?|obey|override|jailbreak|commands?)\b", re.IGNORECASE)  # "Ignore" names a cat
+_ORDER_WORD = re.compile(r"\b(?:instructions?|obey|override|jailbreak|commands?)\b", re.IGNORECASE)  # not "ignore": a cat may be called Ignore
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
                                         "dec"), 1)}
 _MONTH_DAY = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b"
