@@ -1,6 +1,7 @@
 """Value and attribute normalisation: when are two values the same, and is a value grounded?
 
-- `value_key` / `attribute_key`: comparison keys (case, accents, articles, plurals, number words).
+- `value_key` / `attribute_key`: comparison keys (case, accents, articles, plurals, number words up
+  to ninety-nine: "sixty-seven" is 67).
 - `values_compatible`: the same value, or one inside the other ("Volvo 240" ~ "green Volvo 240",
   never "building 7" ~ "building 12"); word forms count as one ("welder" ~ "welding").
 - `grounded`: every content word of a value is supported by the given source texts (the
@@ -17,8 +18,10 @@ __all__ = ["strip_accents", "value_key", "attribute_key", "values_compatible", "
 
 _FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "ł": "l", "Ł": "L",
                        "đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "þ": "th", "ð": "d"})
-NUMBERS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
 _ARTICLES = re.compile(r"\b(?:a|an|the|my|our)\b", re.IGNORECASE)
 # words a value may carry that say nothing by themselves (not checked by `grounded`)
 _FUNCTION_WORDS = {
@@ -33,10 +36,23 @@ def strip_accents(s: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
 
 
+def _digits(tokens: list[str]) -> list[str]:
+    """Number words as digits, a tens word joined to the unit after it: "sixty", "seven" → "67"."""
+    out: list[str] = []
+    tens = False
+    for t in tokens:
+        if tens and 0 < NUMBERS.get(t, 0) < 10:
+            out[-1], tens = str(int(out[-1]) + NUMBERS[t]), False
+            continue
+        tens = t in _TENS
+        out.append(str(_TENS[t]) if tens else str(NUMBERS[t]) if t in NUMBERS else t)
+    return out
+
+
 def words(text: str) -> list[str]:
-    """Lowercase words of `text`, accents folded, number words as digits."""
+    """Lowercase words of `text`, accents folded, number words as digits ("sixty-seven" → "67")."""
     s = strip_accents(text).casefold().replace("’", "'")
-    return [NUMBERS.get(t, t) for t in re.findall(r"[^\W_]+", s)]
+    return _digits(re.findall(r"[^\W_]+", s))
 
 
 def stem(word: str) -> str:
@@ -60,8 +76,7 @@ def value_key(value: str) -> str:
     s = _ARTICLES.sub(" ", s)
     s = re.sub(r"[^\w\s]", " ", s)
     toks = []
-    for t in s.split():
-        t = NUMBERS.get(t, t)
+    for t in _digits(s.split()):
         if len(t) > 3 and t.endswith("s") and not t.endswith("ss") and not t.isdigit():
             t = t[:-1]
         toks.append(t)

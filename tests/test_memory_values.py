@@ -13,6 +13,7 @@ def test_values_compatible():
     assert values_compatible("green Volvo 240", "Volvo 240")
     assert values_compatible("Tromsø", "tromso")
     assert values_compatible("2", "two")
+    assert values_compatible("67", "sixty-seven") and values_compatible("16", "sixteen")
     assert values_compatible("welder", "welding")  # word forms are one value
     assert not values_compatible("building 7", "building 12")
     assert not values_compatible("Oslo", "Bergen")
@@ -21,6 +22,8 @@ def test_values_compatible():
 @pytest.mark.parametrize("value,source", [
     ("welder", "ugh welding all day again"), ("Tromsø", "i live in tromso"), ("2", "i have two kids"),
     ("Rufus", "Who's Rufus?"), ("the city library", "i work at the city library"),
+    ("67", "at sixty-seven I think I've earned it"), ("56", "Fifty-six and falling apart, ha!"),
+    ("30", "turned thirty last week"),
 ])
 def test_grounded_in_the_users_words(value, source):
     assert grounded(value, [source])
@@ -28,7 +31,7 @@ def test_grounded_in_the_users_words(value, source):
 
 @pytest.mark.parametrize("value,source", [
     ("Paris", "i live in lyon"), ("nurse", "night shift again at the ER"), ("New York City", "nyc"),
-    ("3", "i have two kids"), ("", "anything"),
+    ("3", "i have two kids"), ("", "anything"), ("60", "i am sixty-seven"), ("7", "i am sixty-seven"),
 ])
 def test_not_grounded_values_are_refused(value, source):
     assert not grounded(value, [source])
