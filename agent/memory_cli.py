@@ -158,7 +158,10 @@ def facts(
         c = colors.get(f["status"])
         if f["status"] == "rejected" and f.get("note"):
             st += f": {f['note'].removeprefix('refused at the write path: ')}"
-        table.add_row(f["id"], escape(f["text"]), f"[{c}]{escape(st)}[/]" if c else escape(st), str(len(f["sessions"])),
+        said = str(len(f["sessions"]))
+        if f.get("doubted") and not f["sessions"]:  # said only in turns the learned check doubted
+            said += f" ({len(f['doubted'])} doubted)"
+        table.add_row(f["id"], escape(f["text"]), f"[{c}]{escape(st)}[/]" if c else escape(st), said,
                       f["last_seen"][:16].replace("T", " "))
     console.print(table)
 

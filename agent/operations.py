@@ -11,7 +11,7 @@ from memory.secrets import redact
 RETRIEVAL_K = 3  # recalled turns per question
 RETRIEVAL_MIN_SCORE = 0.35  # cosine; below it a turn is not about the question
 
-FACT_KEYS = ("id", "text", "attribute", "value", "sessions", "status", "first_seen", "last_seen",
+FACT_KEYS = ("id", "text", "attribute", "value", "sessions", "doubted", "status", "first_seen", "last_seen",
              "subject", "superseded_by", "turns", "note")
 
 

@@ -32,8 +32,11 @@ Rules (see docs/memory.md):
   (known markers, structure people do not type in chat, and a learned sentence check over the
   turn's MiniLM vectors) and implausible values before any matching: such a statement becomes
   (or stays) a `rejected` fact with the reason as its note, and never supports another fact. A
-  refusal by the learned check alone only keeps that statement from counting (no rejected fact):
-  it misjudges ordinary chat now and then, and a fact the user states elsewhere must still count.
+  refusal by the learned check alone makes the statement doubted (no rejected fact): it supports its
+  fact, and counts toward `min_sessions`, only once the fact is also stated in a turn no check doubted,
+  and it updates nothing. The check misjudges ordinary chat now and then (about 1 user turn in 12 of
+  the natural dev set), and people seldom state a fact more than twice; an injection repeated in
+  doubted turns still never becomes a candidate.
   Each turn with statements is screened once per batch (its stored vector reused when the turn is
   one sentence).
 
@@ -72,7 +75,7 @@ class DetectReport:
     promoted: list[str] = field(default_factory=list)
     superseded: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
-    not_counted: int = 0  # statements of turns the learned check refused
+    not_counted: int = 0  # statements of turns the learned check refused (doubted: they count only beside others)
     hidden_turns: list[int] = field(default_factory=list)
 
     def add(self, other: "DetectReport") -> "DetectReport":
@@ -174,8 +177,18 @@ def _by_stem(facts: Sequence[Fact]) -> dict[str, list[Fact]]:
 @dataclass
 class _Live:
     fact: Fact
-    sessions: set
+    clean: set  # sessions with a statement of it that no check doubted
+    doubted: set = field(default_factory=set)  # sessions where only the learned check's doubted turns said it
     updated: bool = False  # stated as an explicit update at least once
+
+    @property
+    def sessions(self) -> set:
+        """The sessions that count: a doubted statement counts beside an undoubted one, never alone."""
+        return self.clean | self.doubted if self.clean else set()
+
+    @classmethod
+    def of(cls, fact: Fact, updated: bool = False) -> "_Live":
+        return cls(fact, set(fact.sessions) - set(fact.doubted), set(fact.doubted), updated)
 
 
 def pending_turns(ledger: Ledger, limit: int | None = None) -> list[PendingTurn]:
@@ -223,21 +236,22 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
 
     with ledger.transaction():
         updated = ledger.updated_fact_ids()
-        live: dict[str, _Live] = {f.id: _Live(f, set(f.sessions), f.id in updated) for f in ledger.facts()}
+        live: dict[str, _Live] = {f.id: _Live.of(f, f.id in updated) for f in ledger.facts()}
         touched: set[str] = set()
         update_promote: set[str] = set()
 
         for (row, ef), vec in zip(statements, vecs):
             attr = attribute_key(ef.attribute)
             kind = "episodic" if ef.episodic else "stable"
-            # 0. the write-path gate: refused statements are recorded as rejected facts, nothing more; the
-            # learned check's refusals only keep this statement from counting (it misjudges ordinary chat now
-            # and then, and the same fact said in other sessions must still count)
+            # 0. the write-path gate: refused statements are recorded as rejected facts, nothing more; a
+            # statement only the learned check refused is doubted: it supports its fact (and counts) only beside
+            # an undoubted statement of another session, and updates nothing (the check misjudges ordinary chat
+            # now and then: "I'm lactose intolerant and Hungarian cafés put milk inside everything")
             reason = refusal(attr, ef.value, row.turn.text, turn_reason=turn_reasons[row.id])
-            if reason is not None and reason.learned:
+            doubted = reason is not None and reason.learned
+            if doubted:
                 report.not_counted += 1
-                continue
-            if reason:
+            elif reason:
                 fid = fact_id(("~" if ef.episodic else "") + attr, value_key(ef.value))
                 if ledger.upsert_fact(id=fid, text=ef.text, subject=ef.subject, attribute=attr,
                                       value=ef.value, time=row.time, ts=row.ts, embedding=vec, kind=kind):
@@ -266,15 +280,15 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
                 match = _Live(ledger.get(fid), set())
                 live[fid] = match
             f = match.fact
-            ledger.add_support(f.id, row.id, row.session, row.time, row.ts, ef.update)
-            match.sessions.add(row.session)
+            ledger.add_support(f.id, row.id, row.session, row.time, row.ts, ef.update and not doubted, doubted)
+            (match.doubted if doubted else match.clean).add(row.session)
             f.last_ts = max(f.last_ts, row.ts)
             touched.add(f.id)
 
             if f.status == "forgotten":
                 report.hidden_turns.append(row.id)
                 continue
-            if f.status == "rejected" or f.kind == "episodic":
+            if f.status == "rejected" or f.kind == "episodic" or doubted:
                 continue
 
             # 2. a superseded fact stated again after its replacement comes back
@@ -329,7 +343,7 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
                     _outranks(f.attribute, o.attribute) for o in holders if o.attribute != f.attribute))):
                 continue
             named_by = {o.subject for o in holders if is_name(o.attribute)}  # whose name the value is
-            for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.sessions):
+            for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.clean | lv.doubted):
                 words = own_words(t["content"])
                 if mentions(f.value, words) and not addressed(f.value, words) and not _stated_otherwise(
                         f, [live[o].fact for o, v in ledger.turn_facts(t["id"]) if o in live and values_compatible(
@@ -337,7 +351,7 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
                     said_again.append((lv, t))
         for lv, t in said_again:
             ledger.add_support(lv.fact.id, t["id"], t["session"], t["time"], t["ts"], False)
-            lv.sessions.add(t["session"])
+            lv.clean.add(t["session"])
             touched.add(lv.fact.id)
 
         # 5. promotion

@@ -32,7 +32,7 @@ from config import UserError
 
 __all__ = ["Ledger", "Fact", "TurnRecord", "STATUSES", "SCHEMA_VERSION", "fact_id"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 STATUSES = ("observed", "candidate", "consolidated", "superseded", "forgotten", "rejected")
 ACTIVE = ("observed", "candidate", "consolidated")
 
@@ -87,6 +87,7 @@ CREATE TABLE IF NOT EXISTS fact_support (
     session   TEXT    NOT NULL,
     ts        REAL    NOT NULL,
     is_update INTEGER NOT NULL DEFAULT 0,
+    doubted   INTEGER NOT NULL DEFAULT 0,   -- 1: only the learned check doubted the statement (memory.detect)
     PRIMARY KEY (fact_id, turn_id)
 );
 CREATE INDEX IF NOT EXISTS support_turn ON fact_support (turn_id);
@@ -149,6 +150,7 @@ class Fact:
     unlearned_at: str | None = None
     note: str | None = None
     kind: str = "stable"  # or "episodic": recorded, never consolidated
+    doubted: list[str] = field(default_factory=list)  # sessions where only doubted statements said it
     embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
     first_ts: float = field(default=0.0, repr=False)
     last_ts: float = field(default=0.0, repr=False)
@@ -211,6 +213,8 @@ class Ledger:
                        " CHECK (kind IN ('stable', 'episodic'));")
         if 1 <= version < 3:  # v3: turns redacted at rest, with their embedding
             script += "ALTER TABLE turns ADD COLUMN vector BLOB;"
+        if 1 <= version < 4:  # v4: support the learned check doubted
+            script += "ALTER TABLE fact_support ADD COLUMN doubted INTEGER NOT NULL DEFAULT 0;"
         try:
             self.db.executescript("BEGIN IMMEDIATE;" + script)
             rewritten = self._redact_stored() if version >= 1 else 0
@@ -464,17 +468,17 @@ class Ledger:
     # ------------------------------------------------------------------ facts
     def _fact_from_row(self, r: sqlite3.Row) -> Fact:
         sup = self.db.execute(
-            "SELECT turn_id, session FROM fact_support WHERE fact_id = ? ORDER BY ts, turn_id",
+            "SELECT turn_id, session, doubted FROM fact_support WHERE fact_id = ? ORDER BY ts, turn_id",
             (r["id"],),
         ).fetchall()
-        sessions: list[str] = []
-        for s in sup:
-            if s["session"] not in sessions:
-                sessions.append(s["session"])
+        said = list(dict.fromkeys(s["session"] for s in sup))
+        clean = {s["session"] for s in sup if not s["doubted"]}
+        doubted = [x for x in said if x not in clean]
+        sessions = said if clean else []  # a doubted statement counts only beside an undoubted one
         emb = np.frombuffer(r["embedding"], dtype=np.float32) if r["embedding"] else None
         return Fact(
             id=r["id"], text=r["text"], subject=r["subject"], attribute=r["attribute"],
-            value=r["value"], status=r["status"], sessions=sessions,
+            value=r["value"], status=r["status"], sessions=sessions, doubted=doubted,
             turns=[s["turn_id"] for s in sup], first_seen=r["first_seen"],
             last_seen=r["last_seen"], superseded_by=r["superseded_by"],
             promoted_by=r["promoted_by"], consolidated_at=r["consolidated_at"],
@@ -531,11 +535,11 @@ class Ledger:
         return bool(cur.rowcount)
 
     def add_support(self, fact_id: str, turn_id: int, session: str, time: str, ts: float,
-                    is_update: bool) -> None:
+                    is_update: bool, doubted: bool = False) -> None:
         self.db.execute(
-            "INSERT OR IGNORE INTO fact_support (fact_id, turn_id, session, ts, is_update)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (fact_id, turn_id, session, ts, int(is_update)),
+            "INSERT OR IGNORE INTO fact_support (fact_id, turn_id, session, ts, is_update, doubted)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (fact_id, turn_id, session, ts, int(is_update), int(doubted)),
         )
         self.db.execute(
             "UPDATE facts SET first_seen = CASE WHEN ? < first_ts THEN ? ELSE first_seen END,"

@@ -123,10 +123,11 @@ def test_one_sentence_over_the_threshold_refuses_the_turn(tmp_path):
     assert rule.startswith("role-shaped") and not rule.learned  # a rule's refusal sticks
 
 
-def test_detection_does_not_count_what_the_learned_check_refuses(tmp_path, monkeypatch):
-    """The check is wired into ingest: detect.record screens each turn with the memory's embedder. A turn it
-    refuses supports nothing; unlike a rule's refusal this leaves no rejected fact behind, so the fact said
-    in ordinary turns of other sessions still counts."""
+def test_what_only_the_learned_check_refuses_counts_beside_an_undoubted_statement(tmp_path, monkeypatch):
+    """The check is wired into ingest: detect.record screens each turn with the memory's embedder. A statement
+    of a turn it refuses is doubted: unlike a rule's refusal it leaves no rejected fact, and it supports its
+    fact only once the fact is also said in a turn nobody doubted (the check misjudges ordinary chat, and
+    natural chat states a fact twice at most); doubted statements alone never make a candidate, nor update."""
     from config import load_settings
     from memory import Memory
 
@@ -138,11 +139,25 @@ def test_detection_does_not_count_what_the_learned_check_refuses(tmp_path, monke
                                     ("c", "My dog's name is Rex."), ("d", "my dog's name is Rex"))])
         report = mem.detect()
         assert report.not_counted == 2 and report.rejected == []
-        assert {f.value: f.status for f in mem.facts()} == {"Rex": "candidate"}
-        mem.add_turns([{"session": s, "role": "user", "content": "I live in Oslo."} for s in ("e", "f")])
+        facts = {f.value: f for f in mem.facts()}
+        assert {v: f.status for v, f in facts.items()} == {"Oslo": "observed", "Rex": "candidate"}
+        assert facts["Oslo"].sessions == [] and facts["Oslo"].doubted == ["a", "b"]
+        mem.add_turns([{"session": "e", "role": "user", "content": "I live in Oslo."}])
         mem.detect()
         [oslo] = [f for f in mem.facts() if f.value == "Oslo"]
-        assert oslo.status == "candidate" and oslo.sessions == ["e", "f"]
+        assert oslo.status == "candidate" and oslo.sessions == ["a", "b", "e"] and oslo.doubted == ["a", "b"]
+        # a doubted update replaces nothing
+        mem.add_turns([{"session": s, "role": "user", "content": "I moved to Bergen. Zebra time now."} for s in "fg"])
+        mem.detect()
+        assert {f.value: f.status for f in mem.facts()} == {"Oslo": "candidate", "Bergen": "observed",
+                                                           "Rex": "candidate"}
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+
+    listing = CliRunner().invoke(app, ["facts"], env={"COLUMNS": "200"})
+    [bergen] = [line for line in listing.output.splitlines() if "Bergen" in line]
+    assert "0 (2 doubted)" in bergen
 
 
 # ---- the shipped classifier with the real MiniLM (slow) ------------------------------------------

@@ -335,14 +335,17 @@ def test_episodic_and_stable_statements_of_one_value_stay_apart():
 
 
 def _old_ledger(path, version: int):
-    """A ledger as version 1 (no facts.kind, no turns.vector) or 2 (no turns.vector) wrote it,
-    holding a fact and a turn with a PIN in it."""
+    """A ledger as version 1 (no facts.kind, no turns.vector), 2 (no turns.vector) or 3 (no
+    fact_support.doubted) wrote it, holding a fact supported by a turn with a PIN in it."""
     import sqlite3
 
     from memory.ledger import _SCHEMA
 
-    schema = _SCHEMA.replace("    vector      BLOB                        -- float32 embedding of `content` (NULL: not yet)\n", "")
-    schema = schema.replace("    created_at  TEXT    NOT NULL,\n);", "    created_at  TEXT    NOT NULL\n);")
+    schema = _SCHEMA.replace("    doubted   INTEGER NOT NULL DEFAULT 0,   -- 1: only the learned check doubted the statement "
+                             "(memory.detect)\n", "")
+    if version < 3:
+        schema = schema.replace("    vector      BLOB                        -- float32 embedding of `content` (NULL: not yet)\n", "")
+        schema = schema.replace("    created_at  TEXT    NOT NULL,\n);", "    created_at  TEXT    NOT NULL\n);")
     if version == 1:
         schema = schema.replace("    kind            TEXT NOT NULL DEFAULT 'stable' CHECK (kind IN ('stable', 'episodic')),\n", "")
     old = sqlite3.connect(path)
@@ -352,11 +355,12 @@ def _old_ledger(path, version: int):
                 " 'candidate', 't', 't', 0, 0, 't', 't')")
     old.execute("INSERT INTO turns (session, role, content, time, ts, turn_index, created_at)"
                 " VALUES ('s1', 'user', 'My bank PIN is 4321.', 't', 0, 0, 't')")
+    old.execute("INSERT INTO fact_support (fact_id, turn_id, session, ts) VALUES ('f1', 1, 's1', 0)")
     old.commit()
     old.close()
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_an_old_ledger_is_migrated_and_its_secrets_redacted_on_disk(tmp_path, version):
     from memory.ledger import Ledger
 
@@ -364,8 +368,8 @@ def test_an_old_ledger_is_migrated_and_its_secrets_redacted_on_disk(tmp_path, ve
     _old_ledger(path, version)
     assert b"4321" in path.read_bytes()
     ledger = Ledger(path)
-    assert ledger.schema_version == SCHEMA_VERSION == 3 and ledger.migrated
-    assert [(f.id, f.kind) for f in ledger.facts()] == [("f1", "stable")]
+    assert ledger.schema_version == SCHEMA_VERSION == 4 and ledger.migrated
+    assert [(f.id, f.kind, f.sessions, f.doubted) for f in ledger.facts()] == [("f1", "stable", ["s1"], [])]
     assert [t.content for t in ledger.turns()] == ["My bank PIN is [redacted PIN]."]
     ledger.close()
     on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
