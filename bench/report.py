@@ -493,7 +493,7 @@ def detection_section(d: dict[str, dict]) -> list[str]:
                   "said in ≥ 2 sessions; the cell counts traps that became a candidate.", "",
                   *table(["data", "size", "precision / recall", "traps promoted", "user turns/s"], rows), "",
                   f"*{main['date']}, {main['cpu_count']} cores; `{main['command'].strip()}`; "
-                  f"{_adapter(main)}*", ""]
+                  f"{_adapter(main)}*" + (f" *{main['note']}*" if main.get("note") else ""), ""]
         earlier = [(name, part) for name, part in (("natural test", run.get("natural_test")),
                                                    ("natural dev", run.get("natural_dev")), ("LoCoMo", lo),
                                                    ("older dev set", dv), ("chat latency", main.get("chat_latency")))
