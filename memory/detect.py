@@ -14,7 +14,9 @@ Rules (see docs/memory.md):
   days later "femke sent pics of a penguin"): people say who someone is once and then use the
   name. So does a value of the user's own that the extractor wrote as a proper name ("Leeds",
   "Honda Jazz") and that is no other fact's value, or only the value of an attribute that does not take
-  names (a hobby "cardiff" beside a home city "Cardiff"); never a common word ("the neighbour's dog").
+  names (a hobby "cardiff" beside a home city "Cardiff"); never a common word ("the neighbour's dog"),
+  and a value in capitals ("IT") only in capitals ("it stresses me out" names no IT). A mention
+  supports a fact the user stated in a turn no check doubted, never one only doubted turns stated.
   Episodic facts (one-off events) are recorded but never become candidates.
 * Updates: for a single-valued attribute (home city, employer, car, a spouse's name, any attribute
   the shapes table does not call multi-valued) the newer value wins once it was stated as an
@@ -36,7 +38,8 @@ Rules (see docs/memory.md):
   fact, and counts toward `min_sessions`, only once the fact is also stated in a turn no check doubted,
   and it updates nothing. The check misjudges ordinary chat now and then (about 1 user turn in 12 of
   the natural dev set), and people seldom state a fact more than twice; an injection repeated in
-  doubted turns still never becomes a candidate.
+  doubted turns still never becomes a candidate. A message with an *impossible* value (an age of 4,000, a
+  file path as a puppy's name) is refused whole: every statement of it is rejected.
   Each turn with statements is screened once per batch (its stored vector reused when the turn is
   one sentence).
 
@@ -55,7 +58,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from config import Settings
-from memory.admission import refusal, screen
+from memory.admission import Refusal, refusal, screen
 from memory.extract import CONTEXT_TURNS, ExtractedFact, Extractor, TurnInput, extract
 from memory.ledger import ACTIVE, Fact, Ledger, fact_id
 from memory.shapes import is_multi_valued, is_name, relation_of, same_relation, takes_proper_names
@@ -141,6 +144,19 @@ def _proper(value: str) -> bool:
     wrote it? People type lowercase; the extractor capitalises what it reads as a name."""
     words = re.findall(r"[^\W\d_][\w'-]*", value)
     return bool(words) and any(w[0].isupper() and w != "I" for w in words)
+
+
+_ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
+
+
+def _mentions(value: str, words: str) -> bool:
+    """Does the user name `value` in `words`? Any case ("femke sent pics"), but not after an article ("my
+    boyfriend is a dev" names no Dev), and a value written in capitals ("IT", "NHS") only in capitals: "it
+    stresses me out" names no IT."""
+    found = [(b, a) for b, a in mentions(value, words) if not _ARTICLE_BEFORE.search(b)]
+    if value.isupper() and len(value.strip()) > 1:
+        found = [(b, a) for b, a in found if value in words[len(b):len(words) - len(a)]]
+    return bool(found)
 
 
 def _outranks(attribute: str, other: str) -> bool:
@@ -233,6 +249,13 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
     said = list({p.id: p for p, _ in statements}.values())
     turn_reasons = dict(zip([p.id for p in said], screen([p.turn.text for p in said], embedder,
                                                          [p.vector for p in said])))
+    reasons = [refusal(attribute_key(ef.attribute), ef.value, row.turn.text, turn_reason=turn_reasons[row.id])
+               for row, ef in statements]
+    # a message that states what nobody states truthfully (an age of 4,000, a file path as a puppy's name) is
+    # no witness for the rest of what it says ("…and I teach piano on weekends")
+    impossible = {row.id: r for (row, _), r in zip(statements, reasons) if r is not None and r.impossible}
+    reasons = [r or (Refusal(f"the same message says something impossible ({impossible[row.id]})")
+                     if row.id in impossible else None) for (row, _), r in zip(statements, reasons)]
 
     with ledger.transaction():
         updated = ledger.updated_fact_ids()
@@ -240,14 +263,13 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
         touched: set[str] = set()
         update_promote: set[str] = set()
 
-        for (row, ef), vec in zip(statements, vecs):
+        for (row, ef), vec, reason in zip(statements, vecs, reasons):
             attr = attribute_key(ef.attribute)
             kind = "episodic" if ef.episodic else "stable"
             # 0. the write-path gate: refused statements are recorded as rejected facts, nothing more; a
             # statement only the learned check refused is doubted: it supports its fact (and counts) only beside
             # an undoubted statement of another session, and updates nothing (the check misjudges ordinary chat
             # now and then: "I'm lactose intolerant and Hungarian cafés put milk inside everything")
-            reason = refusal(attr, ef.value, row.turn.text, turn_reason=turn_reasons[row.id])
             doubted = reason is not None and reason.learned
             if doubted:
                 report.not_counted += 1
@@ -336,8 +358,8 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
         said_again = []  # (fact, turn): added after the pass, so that no support found here decides another
         for lv in live.values():
             f = lv.fact
-            if f.status != "observed" or f.kind != "stable":
-                continue
+            if f.status != "observed" or f.kind != "stable" or not lv.clean:
+                continue  # a name mention supports a statement; it never stands in for one no check doubted
             holders = [o for t in _stems(f.value) for o in values[t] if values_compatible(o.value, f.value)]
             if not (is_name(f.attribute) or (f.subject == "user" and _proper(f.value) and all(
                     _outranks(f.attribute, o.attribute) for o in holders if o.attribute != f.attribute))):
@@ -345,7 +367,7 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
             named_by = {o.subject for o in holders if is_name(o.attribute)}  # whose name the value is
             for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.clean | lv.doubted):
                 words = own_words(t["content"])
-                if mentions(f.value, words) and not addressed(f.value, words) and not _stated_otherwise(
+                if _mentions(f.value, words) and not addressed(f.value, words) and not _stated_otherwise(
                         f, [live[o].fact for o, v in ledger.turn_facts(t["id"]) if o in live and values_compatible(
                             v, f.value)], named_by) and refusal(f.attribute, f.value, t["content"], embedder) is None:
                     said_again.append((lv, t))
