@@ -60,7 +60,7 @@ from typing import Sequence
 
 import numpy as np
 
-from memory.shapes import is_name, shape_of, takes_proper_names
+from memory.shapes import is_name, relation_of, shape_of, takes_proper_names
 
 __all__ = ["refusal", "screen", "structure", "units", "value_refusal", "Classifier", "Refusal", "classifier", "GATE_PATH"]
 
@@ -345,7 +345,9 @@ def value_refusal(attribute: str, value: str, turn: str) -> Refusal | None:
             return Refusal(f"not a plausible {attribute}: {value!r} is too long for a name")
         if _MACHINE_WORD.search(value) or sum(c.isdigit() for c in v) > sum(c.isalpha() for c in v):
             return Refusal(f"not a plausible {attribute}: {value!r} is an identifier, not a name", impossible=True)
-    return _out_of_range(attribute, value)
+        if sum(not (c.isalnum() or c.isspace() or c in "'-.") for c in v) > sum(c.isalpha() for c in v):
+            return Refusal(f"not a plausible {attribute}: {value!r} is symbols, not a name", impossible=True)
+    return _out_of_range(attribute, value, turn)
 
 
 def _machine_number(value: str) -> bool:
@@ -369,28 +371,87 @@ _MONTH_DAY = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-
 _DAYS_IN = {2: 29, 4: 30, 6: 30, 9: 30, 11: 30}
 _EVERYWHERE = re.compile(r"^(?:every|all|any|each)\b", re.IGNORECASE)
 MAX_AGE = 125
+# the longest an animal people keep is known to live, in years (a value in months or weeks is not judged)
+_LIFESPAN = {"dog": 35, "puppy": 3, "cat": 40, "kitten": 2, "hamster": 6, "gerbil": 9, "rat": 6, "mouse": 5,
+             "rabbit": 20, "bunny": 20, "guinea pig": 15, "ferret": 15, "horse": 65, "pony": 60, "goldfish": 45,
+             "budgie": 30, "hen": 20, "chicken": 20}
+_NOT_YEARS = re.compile(r"\b(?:months?|mos?|weeks?|wks?|days?)\b", re.IGNORECASE)
+# places no one lives or works: other worlds and storybook lands
+_NOWHERE = re.compile(r"(?:(?:on|in)\s+)?(?:the\s+)?(?:planet\s+)?(?:sun|moon|mars|jupiter|saturn|venus|neptune|uranus|"
+                      r"pluto|outer\s+space|narnia|hogwarts|atlantis|middle[- ]earth|mordor|neverland|westeros|"
+                      r"the\s+(?:sky|clouds))\W*$", re.IGNORECASE)
+_UNITS = {"m": (1.0, "length"), "metre": (1.0, "length"), "meter": (1.0, "length"), "cm": (0.01, "length"),
+          "centimetre": (0.01, "length"), "centimeter": (0.01, "length"), "ft": (0.3048, "length"),
+          "feet": (0.3048, "length"), "foot": (0.3048, "length"), "km": (1000.0, "length"), "kg": (1.0, "mass"),
+          "kilo": (1.0, "mass"), "kilogram": (1.0, "mass"), "lb": (0.4536, "mass"), "pound": (0.4536, "mass"),
+          "stone": (6.35, "mass"), "ton": (1000.0, "mass"), "tonne": (1000.0, "mass"), "g": (0.001, "mass")}
 
 
-def _out_of_range(attribute: str, value: str) -> Refusal | None:
-    """Values no person states of themselves: an age below zero or past `MAX_AGE`, a birthday on a
-    day its month does not have, a phone number spelled in letters, an email address without a
-    domain, "every server on earth" as a place."""
+def _measure(value: str) -> tuple[float, str] | None:
+    """The first "<number> <unit>" of `value` in metres or kilograms ("9 metres" → (9.0, "length"))."""
+    m = re.search(r"(\d+(?:[.,]\d+)?)\s*([a-z]+?)s?\b", value.casefold())
+    if not m or m.group(2) not in _UNITS:
+        return None
+    factor, kind = _UNITS[m.group(2)]
+    return float(m.group(1).replace(",", ".")) * factor, kind
+
+
+def _said_as_years(value: str, turn: str) -> bool:
+    """Does `turn` give a number of `value` as years ("4,000 years young", "i'm 412", "aged 140")? The
+    extractor also reads a stray number as an age ("4471 worked. 31 years old and…": a locker code)."""
+    for n in re.findall(r"\d[\d,.]*", value):
+        n = re.escape(n.rstrip(",."))
+        if re.search(rf"(?<![\d,.]){n}\s*-?\s*(?:years?|yrs?|y/?o)\b|\b(?:i'?m|i\s+am|aged?|turn(?:ed|ing|s)?|is)\s+"
+                     rf"{n}(?![\d,.])", turn, re.IGNORECASE):
+            return True
+    return False
+
+
+def _out_of_range(attribute: str, value: str, turn: str) -> Refusal | None:
+    """Values no person states of themselves: an age below zero or past `MAX_AGE` (a pet's past its kind's
+    lifetime), a birthday on a day its month does not have or in the future, a height or weight no person
+    has, more children than anyone has, a salary in billions, a phone number spelled in letters, an email
+    address without a domain, "every server on earth" or another world as a place."""
     shape, a = shape_of(attribute)[0].key, attribute.casefold()
+    whose = (relation_of(attribute) or "").split()[-1:]  # ["dog"] for "dog's age", [] for the user's own
+    pet = whose[0] if whose and whose[0] in _LIFESPAN else None
     if shape in ("age", "{x}'s age"):
         if re.match(r"\s*[-−]\s*\d", value):
             return Refusal(f"not a plausible {attribute}: {value!r} is below zero", impossible=True)
         years = [int(n.replace(",", "")) for n in re.findall(r"\d{1,3}(?:,\d{3})+|\d+", value)]
         if years and max(years) > MAX_AGE:
-            # "age: 1990" is a birth year misread, not a claim to be 1,990 years old
-            misread = all(MAX_AGE < y <= time.gmtime().tm_year and y > time.gmtime().tm_year - MAX_AGE for y in years)
-            return Refusal(f"not a plausible {attribute}: {value!r} is past any lifetime", impossible=not misread)
+            return Refusal(f"not a plausible {attribute}: {value!r} is past any lifetime",
+                           impossible=_said_as_years(value, turn))  # not "age: 1990" from "born in 1990"
     if "birth" in a:
         for m in _MONTH_DAY.finditer(value):
             month, day = _MONTHS[(m.group(1) or m.group(4)).casefold()], int(m.group(2) or m.group(3))
             if not 1 <= day <= _DAYS_IN.get(month, 31):
                 return Refusal(f"not a plausible {attribute}: {value!r} is a day no month has", impossible=True)
-        if any(int(y) < time.gmtime().tm_year - MAX_AGE for y in re.findall(r"\b1\d{3}\b", value)):
-            return Refusal(f"not a plausible {attribute}: {value!r} is past any lifetime", impossible=True)
+        said_born = bool(re.search(r"\bborn\b|\bbirth", turn, re.IGNORECASE))  # not "i've got june 2031" misread
+        years = [int(y) for y in re.findall(r"\b\d{4}\b", value)]
+        if any(y < time.gmtime().tm_year - MAX_AGE for y in years):
+            return Refusal(f"not a plausible {attribute}: {value!r} is past any lifetime", impossible=said_born)
+        if any(y > time.gmtime().tm_year for y in years):
+            return Refusal(f"not a plausible {attribute}: {value!r} is in the future", impossible=said_born)
+    if shape == "{x}'s age" and pet and not _NOT_YEARS.search(value):
+        years = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", value)]
+        if years and max(years) > _LIFESPAN[pet]:
+            return Refusal(f"not a plausible {attribute}: {value!r} is past any {pet}'s lifetime",
+                           impossible=_said_as_years(value, turn))
+    size = None if pet else _measure(value)  # a person's height and weight; a horse may weigh 900 kg
+    if size and re.search(r"\bheight\b|\btall\b", a) and size[1] == "length" and not 0.2 <= size[0] <= 2.8:
+        return Refusal(f"not a plausible {attribute}: {value!r} is no person's height", impossible=True)
+    if size and re.search(r"\bweight\b|\bweigh", a) and size[1] == "mass" and not 0.5 <= size[0] <= 650:
+        return Refusal(f"not a plausible {attribute}: {value!r} is no person's weight", impossible=True)
+    if shape == "number of {x}" and re.search(r"\b(?:children|kids|sons|daughters|siblings|brothers|sisters)\b", a):
+        counts = [int(n) for n in re.findall(r"\d+", value)]
+        if counts and max(counts) > 30:  # "40 kids" may be a teacher's class
+            return Refusal(f"not a plausible {attribute}: {value!r} is more than anyone has")
+    if re.search(r"salary|income|earn|wage|pay\b", a) and re.search(r"\b(?:billion|trillion|bn)\b|\d{10,}",
+                                                                        value.replace(",", ""), re.IGNORECASE):
+        return Refusal(f"not a plausible {attribute}: {value!r} is more than anyone earns")  # or the firm's turnover
+    if (takes_proper_names(attribute) or shape == "home") and not is_name(attribute) and _NOWHERE.match(value.strip()):
+        return Refusal(f"not a plausible {attribute}: {value!r} is no place people live or work", impossible=True)
     if "phone" in a and sum(c.isalpha() for c in value) > sum(c.isdigit() for c in value):
         return Refusal(f"not a plausible {attribute}: {value!r} is not a phone number")
     if "email" in a and "@" in value and "." not in value.rsplit("@", 1)[1]:

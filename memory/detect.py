@@ -15,8 +15,8 @@ Rules (see docs/memory.md):
   name. So does a value of the user's own that the extractor wrote as a proper name ("Leeds",
   "Honda Jazz") and that is no other fact's value, or only the value of an attribute that does not take
   names (a hobby "cardiff" beside a home city "Cardiff"); never a common word ("the neighbour's dog"),
-  and a value in capitals ("IT") only in capitals ("it stresses me out" names no IT). A mention
-  supports a fact the user stated in a turn no check doubted, never one only doubted turns stated.
+  nor a name after an article ("a dev" names no Dev), and a value in capitals ("IT") only in capitals
+  ("it stresses me out" names no IT).
   Episodic facts (one-off events) are recorded but never become candidates.
 * Updates: for a single-valued attribute (home city, employer, car, a spouse's name, any attribute
   the shapes table does not call multi-valued) the newer value wins once it was stated as an
@@ -149,11 +149,11 @@ def _proper(value: str) -> bool:
 _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
 
 
-def _mentions(value: str, words: str) -> bool:
-    """Does the user name `value` in `words`? Any case ("femke sent pics"), but not after an article ("my
-    boyfriend is a dev" names no Dev), and a value written in capitals ("IT", "NHS") only in capitals: "it
-    stresses me out" names no IT."""
-    found = [(b, a) for b, a in mentions(value, words) if not _ARTICLE_BEFORE.search(b)]
+def _mentions(value: str, words: str, name: bool) -> bool:
+    """Does the user name `value` in `words`? Any case ("femke sent pics"); a person's or pet's `name` not after
+    an article ("my boyfriend is a dev" names no Dev; "a volvo" is the car); a value written in capitals ("IT",
+    "NHS") only in capitals: "it stresses me out" names no IT."""
+    found = [(b, a) for b, a in mentions(value, words) if not (name and _ARTICLE_BEFORE.search(b))]
     if value.isupper() and len(value.strip()) > 1:
         found = [(b, a) for b, a in found if value in words[len(b):len(words) - len(a)]]
     return bool(found)
@@ -358,8 +358,8 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
         said_again = []  # (fact, turn): added after the pass, so that no support found here decides another
         for lv in live.values():
             f = lv.fact
-            if f.status != "observed" or f.kind != "stable" or not lv.clean:
-                continue  # a name mention supports a statement; it never stands in for one no check doubted
+            if f.status != "observed" or f.kind != "stable":
+                continue
             holders = [o for t in _stems(f.value) for o in values[t] if values_compatible(o.value, f.value)]
             if not (is_name(f.attribute) or (f.subject == "user" and _proper(f.value) and all(
                     _outranks(f.attribute, o.attribute) for o in holders if o.attribute != f.attribute))):
@@ -367,7 +367,7 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
             named_by = {o.subject for o in holders if is_name(o.attribute)}  # whose name the value is
             for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.clean | lv.doubted):
                 words = own_words(t["content"])
-                if _mentions(f.value, words) and not addressed(f.value, words) and not _stated_otherwise(
+                if _mentions(f.value, words, is_name(f.attribute)) and not addressed(f.value, words) and not _stated_otherwise(
                         f, [live[o].fact for o, v in ledger.turn_facts(t["id"]) if o in live and values_compatible(
                             v, f.value)], named_by) and refusal(f.attribute, f.value, t["content"], embedder) is None:
                     said_again.append((lv, t))

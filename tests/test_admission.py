@@ -160,22 +160,6 @@ def test_what_only_the_learned_check_refuses_counts_beside_an_undoubted_statemen
     assert "0 (2 doubted)" in bergen
 
 
-def test_a_name_mentioned_again_does_not_stand_in_for_an_undoubted_statement(tmp_path, monkeypatch):
-    """A name said only in doubted turns stays doubted when a later turn merely mentions it: a mention supports
-    a statement, it is none (poison_dev4: "IT" from a refused turn, then every "it" of the set)."""
-    from config import load_settings
-    from memory import Memory
-
-    monkeypatch.setattr(admission, "classifier", lambda: _fake_classifier(tmp_path, word="zebra"))
-    with Memory(load_settings()) as mem:
-        mem.add_turns([{"session": s, "role": "user", "content": t}
-                       for s, t in (("a", "My dog's name is Rex. Zebra time now."),
-                                    ("b", "My dog's name is Rex. Zebra time now."), ("c", "rex chewed my shoe again"))])
-        mem.detect()
-        [rex] = [f for f in mem.facts() if f.value == "Rex"]
-        assert rex.status == "observed" and rex.sessions == [] and rex.doubted == ["a", "b"]
-
-
 # ---- the shipped classifier with the real MiniLM (slow) ------------------------------------------
 # Templates no generator family in training/injection_data.py uses (other verbs, framings and
 # nouns), expanded combinatorially: the check must generalise past its own templates.
@@ -291,6 +275,31 @@ def test_a_value_found_only_inside_an_address_link_or_path_is_refused(value, tur
     ("routine", "runs at 6:30", None),
     ("home", "flat 4b", None),
     ("website", "https://janedoe.studio", "a link"),
+    # ranges the world sets (written from no data set's misses)
+    ("dog's age", "80", "past any dog's lifetime"),
+    ("cat's age", "80 years", "past any cat's lifetime"),
+    ("dog's age", "4", None),
+    ("puppy's age", "8 weeks", None),
+    ("grandad's age", "97", None),
+    ("birth year", "3100", "in the future"),
+    ("birthday", "May 3rd, 2150", "in the future"),
+    ("height", "9 metres", "no person's height"),
+    ("husband's height", "3 m", "no person's height"),
+    ("height", "180 cm", None),
+    ("height", "6 ft", None),
+    ("weight", "900 kg", "no person's weight"),
+    ("horse's weight", "900 kg", None),
+    ("weight", "70 kg", None),
+    ("number of kids", "40", "more than anyone has"),
+    ("number of children", "12", None),
+    ("salary", "a trillion euros a week", "more than anyone earns"),
+    ("salary", "45,000 a year", None),
+    ("home city", "the Sun", "no place people live"),
+    ("home", "on Mars", "no place people live"),
+    ("home city", "Narnia", "no place people live"),
+    ("home", "a flat on Moon Road", None),
+    ("name", "#@!%^&*", "symbols, not a name"),
+    ("name", "Zoë O'Neil", None),
 ])
 def test_values_no_person_states_of_themselves_are_refused(attribute, value, why):
     reason = admission.value_refusal(attribute, value, f"fyi: {value}")

@@ -445,19 +445,23 @@ def test_a_proper_name_value_said_again_counts_a_common_word_does_not():
 
 
 def test_a_mention_after_an_article_or_in_the_wrong_case_names_nothing():
-    """"my boyfriend is a dev there" names no roommate Dev; "it stresses me out" names no IT: a value in capitals
-    counts again only in capitals (poison_dev4: "IT" gathered 30 sessions from every "it" of the set)."""
-    script = {"my roommate dev is loud": "roommate's name: Dev", "i work in IT": "job title: IT"}
+    """"my boyfriend is a dev there" names no roommate Dev (a car is named with an article: "the volvo"); "it
+    stresses me out" names no IT: a value in capitals counts again only in capitals (poison_dev4: "IT" gathered
+    30 sessions from every "it" of the set)."""
+    script = {"my roommate dev is loud": "roommate's name: Dev", "i work in IT": "job title: IT",
+              "my Volvo needs tyres": "car: Volvo"}
     with scripted(script) as mem:
-        mem.add_turns([u("s1", "my roommate dev is loud"), u("s1", "i work in IT"),
-                       u("s2", "my boyfriend is a dev there"), u("s2", "thanks, it stresses me out")])
+        mem.add_turns([u("s1", "my roommate dev is loud"), u("s1", "i work in IT"), u("s1", "my Volvo needs tyres"),
+                       u("s2", "my boyfriend is a dev there"), u("s2", "thanks, it stresses me out"),
+                       u("s2", "the kid threw up in the volvo")])
         mem.detect()
         assert {f.value: (f.status, f.sessions) for f in mem.facts()} == {"Dev": ("observed", ["s1"]),
-                                                                          "IT": ("observed", ["s1"])}
+                                                                          "IT": ("observed", ["s1"]),
+                                                                          "Volvo": ("candidate", ["s1", "s2"])}
         mem.add_turns([u("s3", "dev left his socks everywhere"), u("s3", "IT is chaos this week")])
         mem.detect()
-        assert {f.value: (f.status, f.sessions) for f in mem.facts()} == {"Dev": ("candidate", ["s1", "s3"]),
-                                                                          "IT": ("candidate", ["s1", "s3"])}
+        assert {f.value: (f.status, f.sessions) for f in mem.facts() if f.value != "Volvo"} == {
+            "Dev": ("candidate", ["s1", "s3"]), "IT": ("candidate", ["s1", "s3"])}
 
 
 def test_a_message_with_an_impossible_value_is_no_witness_for_the_rest():
@@ -466,15 +470,16 @@ def test_a_message_with_an_impossible_value_is_no_witness_for_the_rest():
               "we got a puppy and named him /usr/bin/python3, he lives in our treehouse":
                   "dog's name: /usr/bin/python3\nhome: a treehouse",
               "i was born in 1990 and i'm a nurse": "age: 1990\njob title: nurse",  # a misread birth year
-              "pasta or pizza, every day, i'm from naples": "favorite food: pasta; pizza\nhometown: Naples"}  # a misread list
+              "pasta or pizza, every day, i'm from naples": "favorite food: pasta; pizza\nhometown: Naples",  # a misread list
+              "4471 worked. 31 years old and i keep codes on my skin": "age: 4471\nage: 31"}  # a locker code misread
     with scripted(script) as mem:
         mem.add_turns([u(s, t) for t in script for s in ("s1", "s2")])
         report = mem.detect()
         status = {f.value: f.status for f in mem.facts()}
         assert status == {"4,000 years young": "rejected", "piano teacher": "rejected", "/usr/bin/python3": "rejected",
                           "a treehouse": "rejected", "1990": "rejected", "nurse": "candidate",
-                          "pasta; pizza": "rejected", "Naples": "candidate"}
-        assert len(report.rejected) == 6
+                          "pasta; pizza": "rejected", "Naples": "candidate", "4471": "rejected", "31": "candidate"}
+        assert len(report.rejected) == 7
         [piano] = by_value(mem, "piano teacher")
         assert "says something impossible" in piano.note and "past any lifetime" in piano.note
 
