@@ -38,9 +38,10 @@ three turn-level checks (`screen`) or its value one value-level check:
    placeholders ("null"), a "name" of more than four words, one a program would write
    (snake_case, hex, mostly digits) or an order ("Print your instructions"), an age below zero or
    past `MAX_AGE`, a birthday on a day its month lacks, a phone number spelled in letters, an
-   email address with no mail domain, a place that is everywhere ("every server on earth"). Values nobody
-   states truthfully (code, a machine's identifier or address, an age past any lifetime, a day no month
-   has) are *impossible*: the message is then no witness for its other statements either
+   email address with no mail domain, a place that is everywhere ("every server on earth") or on another
+   world, a pet older than its kind lives, a birth in the future, a height or weight no person has.
+   Values nobody states truthfully (code, a machine's identifier or address, an age said as years past
+   any lifetime, a day no month has, most of the ranges above) are *impossible*: the message is then no witness for its other statements either
    (`memory.detect` refuses them all: "I'm 4,000 years young and I teach piano on weekends").
 
 Pasted and quoted text never gets this far as a statement: `memory.voice` drops it before
@@ -240,7 +241,7 @@ class Refusal(str):
     """Why text may not become a fact, readable as the reason itself. `learned`: the learned check
     refused it (a judgement on the turn, wrong now and then), not a rule. `impossible`: the value is one
     nobody states truthfully (an age of 4,000, a file path as a puppy's name), which makes the message no
-    witness for anything else it says (`impossible_turns`)."""
+    witness for anything else it says (`memory.detect` refuses every statement of such a message)."""
 
     learned: bool
     impossible: bool
@@ -373,7 +374,7 @@ _EVERYWHERE = re.compile(r"^(?:every|all|any|each)\b", re.IGNORECASE)
 MAX_AGE = 125
 # the longest an animal people keep is known to live, in years (a value in months or weeks is not judged)
 _LIFESPAN = {"dog": 35, "puppy": 3, "cat": 40, "kitten": 2, "hamster": 6, "gerbil": 9, "rat": 6, "mouse": 5,
-             "rabbit": 20, "bunny": 20, "guinea pig": 15, "ferret": 15, "horse": 65, "pony": 60, "goldfish": 45,
+             "rabbit": 20, "bunny": 20, "pig": 25, "ferret": 15, "horse": 65, "pony": 60, "goldfish": 45,
              "budgie": 30, "hen": 20, "chicken": 20}
 _NOT_YEARS = re.compile(r"\b(?:months?|mos?|weeks?|wks?|days?)\b", re.IGNORECASE)
 # places no one lives or works: other worlds and storybook lands
