@@ -63,7 +63,8 @@ import numpy as np
 
 from memory.shapes import is_name, relation_of, shape_of, takes_proper_names
 
-__all__ = ["refusal", "screen", "structure", "units", "value_refusal", "Classifier", "Refusal", "classifier", "GATE_PATH"]
+__all__ = ["refusal", "screen", "statement_refusals", "structure", "units", "value_refusal", "Classifier", "Refusal",
+           "classifier", "GATE_PATH"]
 
 GATE_PATH = Path(__file__).parent / "data" / "injection_gate.json"
 UNSCREENED = object()  # `refusal(turn_reason=...)` default: screen the turn here
@@ -460,6 +461,17 @@ def _out_of_range(attribute: str, value: str, turn: str) -> Refusal | None:
     if takes_proper_names(attribute) and _EVERYWHERE.search(value.strip()):
         return Refusal(f"not a plausible {attribute}: {value!r} is everywhere at once", impossible=True)
     return None
+
+
+def statement_refusals(statements: Sequence[tuple[object, str, str, str]], turn_reasons: dict) -> list[Refusal | None]:
+    """Why each statement (turn key, turn text, attribute, value) may not become a fact, given each turn's `screen`
+    result in `turn_reasons`. A message that states what nobody states truthfully (an age of 4,000, a file path as a
+    puppy's name) is no witness for the rest of what it says ("…and I teach piano on weekends")."""
+    reasons = [refusal(attribute, value, text, turn_reason=turn_reasons[key])
+               for key, text, attribute, value in statements]
+    impossible = {s[0]: r for s, r in zip(statements, reasons) if r is not None and r.impossible}
+    return [r or (Refusal(f"the same message says something impossible ({impossible[s[0]]})") if s[0] in impossible
+                  else None) for s, r in zip(statements, reasons)]
 
 
 def refusal(attribute: str, value: str, turn: str, embedder=None, *, turn_reason=UNSCREENED) -> Refusal | None:

@@ -58,7 +58,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from config import Settings
-from memory.admission import Refusal, refusal, screen
+from memory.admission import refusal, screen, statement_refusals
 from memory.extract import CONTEXT_TURNS, ExtractedFact, Extractor, TurnInput, extract
 from memory.ledger import ACTIVE, Fact, Ledger, fact_id
 from memory.shapes import is_multi_valued, is_name, relation_of, same_relation, takes_proper_names
@@ -249,13 +249,8 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
     said = list({p.id: p for p, _ in statements}.values())
     turn_reasons = dict(zip([p.id for p in said], screen([p.turn.text for p in said], embedder,
                                                          [p.vector for p in said])))
-    reasons = [refusal(attribute_key(ef.attribute), ef.value, row.turn.text, turn_reason=turn_reasons[row.id])
-               for row, ef in statements]
-    # a message that states what nobody states truthfully (an age of 4,000, a file path as a puppy's name) is
-    # no witness for the rest of what it says ("…and I teach piano on weekends")
-    impossible = {row.id: r for (row, _), r in zip(statements, reasons) if r is not None and r.impossible}
-    reasons = [r or (Refusal(f"the same message says something impossible ({impossible[row.id]})")
-                     if row.id in impossible else None) for (row, _), r in zip(statements, reasons)]
+    reasons = statement_refusals([(row.id, row.turn.text, attribute_key(ef.attribute), ef.value)
+                                  for row, ef in statements], turn_reasons)
 
     with ledger.transaction():
         updated = ledger.updated_fact_ids()
@@ -365,9 +360,10 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
                     _outranks(f.attribute, o.attribute) for o in holders if o.attribute != f.attribute))):
                 continue
             named_by = {o.subject for o in holders if is_name(o.attribute)}  # whose name the value is
+            name = is_name(f.attribute)
             for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.clean | lv.doubted):
                 words = own_words(t["content"])
-                if _mentions(f.value, words, is_name(f.attribute)) and not addressed(f.value, words) and not _stated_otherwise(
+                if _mentions(f.value, words, name) and not addressed(f.value, words) and not _stated_otherwise(
                         f, [live[o].fact for o, v in ledger.turn_facts(t["id"]) if o in live and values_compatible(
                             v, f.value)], named_by) and refusal(f.attribute, f.value, t["content"], embedder) is None:
                     said_again.append((lv, t))
