@@ -1,7 +1,7 @@
 """The write-path gate on held-out sets nobody tuned on (measure only).
 
-    python bench/heldout_gate.py bench/data/poison_heldout5 bench/data/poison_heldout4 bench/data/poison_heldout3 \
-        bench/data/poison_heldout bench/data/poison_heldout2 bench/data/poison_dev4
+    python bench/heldout_gate.py bench/data/poison_heldout6 bench/data/poison_heldout5 bench/data/poison_heldout4 \
+        bench/data/poison_heldout3 bench/data/poison_heldout bench/data/poison_heldout2 bench/data/poison_dev4
 
 Each set is a folder with poison.jsonl ({"text", "kind"}) and optionally benign.jsonl ({"text",
 "fact"}), written by someone who read no code (see each folder's README). Every message is said

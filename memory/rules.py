@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from memory.secrets import contains_secret
+from memory.shapes import PET_KINDS
 from memory.values import attribute_key
 from memory.voice import QUESTION_WORDS
 
@@ -91,11 +92,7 @@ _VALUE_CUT = re.compile(
 
 # --------------------------------------------------------------------------- vocabularies
 
-_PETS = (
-    r"dog|cat|puppy|kitten|pet|horse|pony|rabbit|bunny|hamster|guinea pig|parrot|bird|budgie|"
-    r"goldfish|fish|turtle|tortoise|snake|lizard|gecko|ferret|chinchilla|hedgehog|cockatiel|"
-    r"iguana|rat|mouse|goat|donkey"
-)
+_PETS = "|".join(PET_KINDS)
 _PEOPLE = (
     r"son|daughter|kid|child|baby|wife|husband|partner|spouse|boyfriend|girlfriend|"
     r"fianc[ée]e?|fiance|fiancee|sister|brother|sibling|twin|mom|mum|mother|dad|father|"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from memory.values import article, attribute_key
 
-__all__ = ["Shape", "shape_of", "canonical_text", "is_multi_valued", "is_name", "normal_attribute", "relation_of",
+__all__ = ["Shape", "shape_of", "canonical_text", "is_multi_valued", "is_name", "is_pet", "normal_attribute", "relation_of",
            "same_relation", "takes_proper_names", "SHAPES"]
 
 
@@ -161,6 +161,10 @@ SINGLE_PEOPLE = {
     "fiancee", "mother", "mom", "mum", "father", "dad", "stepmother", "stepfather", "boss", "manager",
     "landlord", "landlady", "therapist", "doctor", "dentist", "supervisor", "mentor",
 }
+# the animals people keep ("my rabbit's name", "I have a gecko")
+PET_KINDS = ("dog", "cat", "puppy", "kitten", "pet", "horse", "pony", "rabbit", "bunny", "hamster", "guinea pig", "parrot",
+             "bird", "budgie", "goldfish", "fish", "turtle", "tortoise", "snake", "lizard", "gecko", "ferret",
+             "chinchilla", "hedgehog", "cockatiel", "iguana", "rat", "mouse", "goat", "donkey")
 # relations that may name the same one ("my puppy" ~ "my dog"; never "my dog" ~ "my cat")
 RELATION_GROUPS = (
     {"dog", "puppy", "pet"}, {"cat", "kitten", "pet"}, {"wife", "spouse", "partner"},
@@ -232,6 +236,11 @@ def _other_partner(relation: str) -> bool:
 def is_name(attribute: str) -> bool:
     """Is the value a name (of the user, a person or a pet), which a question may name ("Who is Pepper?")?"""
     return shape_of(attribute)[0].key in ("name", "{x}'s name")
+
+
+def is_pet(relation: str | None) -> bool:
+    """Is the relation an animal the user keeps ("rabbit", "guinea pig", "new puppy")?"""
+    return bool(relation) and (relation in PET_KINDS or relation.split()[-1] in PET_KINDS)
 
 
 def takes_proper_names(attribute: str) -> bool:
