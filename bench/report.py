@@ -472,7 +472,8 @@ def detection_section(d: dict[str, dict]) -> list[str]:
     if main:
         run = main["runs"][0]
         rows = []
-        for key, label in (("natural_test", "natural test (never tuned on)"), ("natural_dev", "natural dev")):
+        for key, label in (("natural_test", "natural test (never tuned on)"), ("natural_dev", "natural dev"),
+                           ("natural_dev2", "natural dev2 (traps first)")):
             n = run.get(key)
             if n:
                 rows.append([label, f"{n['users']} users, {n['positives']} repeated facts", _pr(n),
@@ -495,7 +496,8 @@ def detection_section(d: dict[str, dict]) -> list[str]:
                   f"*{main['date']}, {main['cpu_count']} cores; `{main['command'].strip()}`; "
                   f"{_adapter(main)}*" + (f" *{main['note']}*" if main.get("note") else ""), ""]
         earlier = [(name, part) for name, part in (("natural test", run.get("natural_test")),
-                                                   ("natural dev", run.get("natural_dev")), ("LoCoMo", lo),
+                                                   ("natural dev", run.get("natural_dev")),
+                                                   ("natural dev2", run.get("natural_dev2")), ("LoCoMo", lo),
                                                    ("older dev set", dv), ("chat latency", main.get("chat_latency")))
                    if part and part.get("measured")]
         stamps: dict[tuple[str, str], list[str]] = {}

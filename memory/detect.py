@@ -16,7 +16,8 @@ Rules (see docs/memory.md):
   "Honda Jazz") and that is no other fact's value, or only the value of an attribute that does not take
   names (a hobby "cardiff" beside a home city "Cardiff"); never a common word ("the neighbour's dog"),
   nor a name after an article ("a dev" names no Dev), and a value in capitals ("IT") only in capitals
-  ("it stresses me out" names no IT).
+  ("it stresses me out" names no IT), nor a name in what the user imagines or plans ("summer plans:
+  learning japanese") or quotes.
   Episodic facts (one-off events) are recorded but never become candidates.
 * Updates: for a single-valued attribute (home city, employer, car, a spouse's name, any attribute
   the shapes table does not call multi-valued) the newer value wins once it was stated as an
@@ -63,7 +64,7 @@ from memory.extract import CONTEXT_TURNS, ExtractedFact, Extractor, TurnInput, e
 from memory.ledger import ACTIVE, Fact, Ledger, fact_id
 from memory.shapes import is_multi_valued, is_name, relation_of, same_relation, takes_proper_names
 from memory.values import attribute_key, stem, value_key, values_compatible
-from memory.voice import addressed, mentions, own_words
+from memory.voice import addressed, mentions, statements as own_statements
 
 __all__ = ["DetectReport", "PendingTurn", "detect", "pending_turns", "record", "same_fact"]
 
@@ -362,7 +363,7 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
             named_by = {o.subject for o in holders if is_name(o.attribute)}  # whose name the value is
             name = is_name(f.attribute)
             for t in ledger.user_turns_naming(f.value, exclude_sessions=lv.clean | lv.doubted):
-                words = own_words(t["content"])
+                words = own_statements(t["content"], questions=True)  # not where it is imagined: "in my head i live in cornwall"
                 if _mentions(f.value, words, name) and not addressed(f.value, words) and not _stated_otherwise(
                         f, [live[o].fact for o, v in ledger.turn_facts(t["id"]) if o in live and values_compatible(
                             v, f.value)], named_by) and refusal(f.attribute, f.value, t["content"], embedder) is None:

@@ -1,9 +1,12 @@
 """Whose words are these? The rules that run before the extractor model sees a user turn.
 
 A user turn mixes the user's own statements with text that is someone else's voice: pasted
-emails, messages, documents and code, quoted words of other people. That text is replaced by a
+emails, messages, documents and code (introduced, or only pointed at: "found this, legit?" above a
+paragraph, "what do i say" below one, a paragraph that opens like a letter), quoted words of other
+people (with quotation marks, or reported after "goes", "was like", "said,"). That text is replaced by a
 placeholder before extraction (its "I" is not the user). Questions and hypotheticals ("if I ever
-get a dog I'd call it Rufus") state nothing, and sentences
+get a dog I'd call it Rufus", "in my head we already live in cornwall", "basically fixed, only the exam is
+left") state nothing, and sentences
 with secrets are never read at all. `speaks_of_self` is the cheap pre-filter: nothing of the
 user's own left, or a short reply with no first person that answers nothing, skips the model.
 """
@@ -46,6 +49,28 @@ _EMAIL_START = re.compile(
     re.IGNORECASE,
 )
 _FORWARDED = re.compile(r"(?:forwarded message|original message|begin forwarded message)", re.IGNORECASE)
+# a turn in paragraphs: a short first one that points at text and asks about it ("found this in the lfg channel,
+# legit or scam??", "how to reply politely to this", "that guy messaged again, see"), then the text; or the text
+# first and a short ask after it ("what do i say 😭"); or a later paragraph that opens like a letter ("Hi, I am…")
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
+_POINTS_AT = re.compile(r"\b(?:this|these|the following|below|see|here)\b|\b(?:messaged|texted|wrote|sent|emailed|"
+                        r"replied|posted|dm'?d|forwarded)\b|:\s*$", re.IGNORECASE)
+_ASKS_ABOUT = re.compile(rf"\?|:\s*$|\b(?:{_REQUEST_VERBS}|correct|reply|respond|answer|legit|scam|fake|real|grammar|"
+                         r"say|thoughts|opinion|see)\b", re.IGNORECASE)
+_ASK_AFTER = re.compile(r"^\W*(?:what (?:do|should|can|would) (?:i|u|you) (?:say|reply|answer|write|tell|do)|how (?:do|should|"
+                        r"can|would|to) (?:i |u |you )?(?:reply|respond|answer)|(?:is )?(?:this|it) (?:legit|real|fake|a scam)|"
+                        r"thoughts|help|reply)\b", re.IGNORECASE)
+_LETTER_OPENS = re.compile(r"^\W*(?:hi|hello|dear|hey|good (?:morning|afternoon|evening))\b[^\n]{0,40}?[,!]", re.IGNORECASE)
+# someone's words reported without quotation marks: "the fella jumps out and goes I'm a lawyer I know how this works
+# and I just stood there", "my boss goes, i'm vegan now so…", "he said, I live in Rome": a quotative verb, or a
+# verb of saying with a comma; "she says im the best welder on site" is the user's "I", and so is "i told him i'm a nurse"
+_SAID_UNMARKED = re.compile(
+    r"(?<!\bi )(?<!\bwe )(?<!\bi just )(?<!\bi also )\b(?:(?:goes|went|was like|is like|be like)\s*[,:]?|"
+    r"(?:said|says|texted|yelled|shouted|announced|replied|wrote|told (?:me|us|him|her|them))\s*[,:])\s+"
+    r"(?:(?:like|oh|yeah|well|so|ok|okay|as you (?:all )?know)\W+)?"
+    r"(?=(?:i'?m|i am|i'?ve|i have|i'?ll|i|my|we'?re|we)\b)"
+    r"(?:(?!\b(?:and|but|so) (?:now|then|i|me)\b)[^.!?\n])+",
+    re.IGNORECASE)
 # quotations: any quoted span, masked when it is someone speaking (a speech verb before it, or a first
 # person inside it); a quoted title ("The Midnight Owls") stays the user's words
 _QUOTES = [re.compile(p) for p in (r'"[^"]+?"', r"“[^”]+?”", r"«[^»]+?»", r"„[^“”]+?[“”]",
@@ -79,7 +104,12 @@ _HYPOTHETICAL = re.compile(
     rf"\bif\b[^.!?]*\b{_MODAL}\b|"
     r"^\W*(?:\w+\W+){0,3}?(?:one day|someday|some day|in another life|i wish|i dream)\b|"
     r"\bthinkin[g']?\s+(?:of|about|abt|bout)\s+\w+ing\b|\bconsidering\s+\w+ing\b|\bplanning\s+(?:to|on)\b|"
-    r"\b(?:hoping|tempted)\s+to\b",
+    r"\b(?:hoping|tempted)\s+to\b|"
+    # imagined or not yet done: "in my head we already live in cornwall", "that's the plan", "basically fixed, only the
+    # exam is left", "im gonna be fluent by summer", "summer plans: learning japanese", "starting next week"
+    r"\bin my (?:head|mind|dreams?|imagination)\b|\bthat'?s the plan\b|\b(?:the|my|our|summer|big) plans?\s*(?:is|:)|"
+    r"\b(?:basically|almost|nearly) (?:fixed|decided|sorted|settled)\b|"
+    r"\b(?:i'?m|im|i am|we'?re|we are)\s+(?:gonna|going to)\s+(?:be|become)\b|\bstarting\s+(?:next|after|tomorrow)\b",
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(
@@ -147,6 +177,7 @@ def addressed(name: str, text: str) -> bool:
 def own_words(text: str) -> str:
     """`text` with pasted material and quotations of others replaced by placeholders."""
     text = _FENCE.sub(f" {PASTED} ", text)
+    text = _pasted_paragraphs(text)
     lines = text.split("\n")
     out: list[str] = []
     for i, line in enumerate(lines):
@@ -172,6 +203,29 @@ def own_words(text: str) -> str:
     text = "\n".join(out)
     for rx in _QUOTES:
         text = rx.sub(lambda m: QUOTED if _is_speech(m, text) else m.group(0), text)
+    return _SAID_UNMARKED.sub(_said, text)
+
+
+def _said(m: re.Match) -> str:
+    """The speech verb kept, the words it reports replaced ("goes [quote]")."""
+    verb = re.match(r"\w+(?: like)?", m.group(0)).group(0)
+    return f"{verb} {QUOTED} "
+
+
+def _pasted_paragraphs(text: str) -> str:
+    """Paragraphs of a turn that are someone else's text, replaced (see `_POINTS_AT`)."""
+    paragraphs = _PARAGRAPH.split(text)
+    if len(paragraphs) < 2:
+        return text
+    first, last = paragraphs[0], paragraphs[-1]
+    if (len(first) <= 240 and _POINTS_AT.search(first) and _ASKS_ABOUT.search(first)
+            and sum(len(p) for p in paragraphs[1:]) > 80):
+        return f"{first}\n\n{PASTED}"
+    if len(last) <= 120 and _ASK_AFTER.search(last) and sum(len(p) for p in paragraphs[:-1]) > 80:
+        return f"{PASTED}\n\n{last}"
+    for i, p in enumerate(paragraphs[1:], 1):
+        if _LETTER_OPENS.match(p):
+            return "\n\n".join(paragraphs[:i] + [PASTED])
     return text
 
 
@@ -198,16 +252,16 @@ def of_someone_else(text: str) -> bool:
     return not first_person(text) and bool(_THIRD_PERSON.search(text))
 
 
-def statements(text: str) -> str:
+def statements(text: str, questions: bool = False) -> str:
     """The user's own statements in `text`: no pasted or quoted text, questions, hypotheticals or secrets;
     one sentence a line (a chat turn's line breaks end sentences that carry no full stop: "like 60 euro
-    max\nim 16 not a millionaire")."""
+    max\nim 16 not a millionaire"). `questions`: keep them (a name the user asks about is a name they use)."""
     kept = []
     for s in sentences(own_words(text)):
-        if s.endswith("?"):  # "I'm from Oslo, how about you?" keeps "I'm from Oslo"
+        if s.endswith("?") and not questions:  # "I'm from Oslo, how about you?" keeps "I'm from Oslo"
             m = _TAIL_QUESTION.match(s)
             s = m.group(1).strip() if m and not _QUESTION_START.match(s) else ""
-        if not s or _ASKING.match(s) or _HYPOTHETICAL.search(s) or contains_secret(s):
+        if not s or (_ASKING.match(s) and not questions) or _HYPOTHETICAL.search(s) or contains_secret(s):
             continue
         kept.append(s)
     return "\n".join(kept)

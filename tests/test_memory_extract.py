@@ -26,6 +26,11 @@ def facts(text, lines, context=()):
     "fix this:\n```\n# I am Bob, I live in Rome\nname = 'Bob'\n```",
     "> I live in Rome\n> and I'm a nurse",
     "---------- Forwarded message ----------\nI'm Daniel and I live in Hamburg",
+    # natural dev2 (tuned on): paragraphs of someone else's text, pointed at, asked about or opening like a letter
+    "saw this on the forum, real or fake?\n\nhey all, I'm Daniel, 34, I live in Rome and I fix vintage bikes for a living",
+    "my cousin texted again, see\n\nHello, it's Daniel here. I moved to Hamburg in May and I'm loving it honestly.",
+    "Hi there, I'm Daniel Kraus and I work from Hamburg, I've managed the account since 2019.\n\nhow do i reply to this",
+    "ok so\n\nDear Sir, I am Daniel and I live in Rome. I would like to apply for the post of driver.",
 ])
 def test_pasted_text_never_reaches_the_extractor(text):
     own = statements(text)
@@ -38,6 +43,9 @@ def test_pasted_text_never_reaches_the_extractor(text):
     "my flatmate announced 'I'm quitting, I'm moving to Berlin, I mean it' again. classic",
     "and my dad goes ‘I’m retiring to Berlin’ every christmas",
     'he texted me:\n"I live in Berlin now, come visit"',
+    # natural dev2 (tuned on): words reported without quotation marks
+    "my neighbour goes, i'm moving to Berlin so you can have my plants. like ok thanks",
+    "then this guy at the bar goes I live in Berlin I know all the spots and I just nodded",
 ])
 def test_quotes_of_others_are_replaced(text):
     assert QUOTED in own_words(text) or "[pasted text]" in own_words(text)
@@ -142,16 +150,26 @@ def test_a_name_that_answers_a_question_about_it_is_kept():
                                   "one day I want to open a pastelaria here",
                                   "Dream question: if I ever get to stop working, I'd love a couple of goats",
                                   "tbh thinking abt applying for a postdoc in bergen", "planning to move to Leeds in May",
-                                  "considering getting a puppy lol", "hoping to switch to nights next year"])
+                                  "considering getting a puppy lol", "hoping to switch to nights next year",
+                                  # natural dev2 (tuned on): imagined or planned, said as if it were so
+                                  "in my head i already live in a lighthouse", "moving abroad, that's the plan",
+                                  "big plans: learning the harp", "im gonna be a pilot, trust",
+                                  "the transfer is basically sorted, only the paperwork left",
+                                  "starting next month at the new gym"])
 def test_hypotheticals_are_not_statements(text):
     assert statements(text) == ""
 
 
 @pytest.mark.parametrize("text", ["if im not at work im at the gym", "I'd been a nurse for 10 years",
                                   "I'll ask round the crown if anyone's done it", "I would love some help, I'm a welder",
-                                  "I've been thinking about my dog Rex a lot"])
+                                  "I've been thinking about my dog Rex a lot", "I told him I'm a nurse and he backed off",
+                                  "my mum says im the best cook in the family"])
 def test_conditions_and_requests_are_still_statements(text):
     assert statements(text) == text
+
+
+def test_a_paragraph_of_the_users_own_after_a_greeting_stays():
+    assert "nurse" in statements("ugh long day.\n\nanyway i'm a nurse and i love it, nights all week")
 
 
 def test_a_value_that_only_echoes_its_attribute_is_dropped():
