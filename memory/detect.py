@@ -25,6 +25,7 @@ Rules (see docs/memory.md):
   `min_sessions`: the older fact is then `superseded` (superseded_by = the newer fact). One stray
   mention of another city overturns nothing (extraction is noisy: "I tutor kids in Lagos" can read
   as a home city), not even a city said once before, which can still gather its own sessions.
+  An employer named as a workplace ("I started at Kestrel Shipping") fills the employer's place.
   Multi-valued attributes (allergies, hobbies, siblings' names) never supersede. The newer fact needs its own `min_sessions` support to become a candidate — except when it was
   stated as an explicit update and the fact it replaces was already a candidate or
   consolidated: then it is a candidate at once (the user is correcting something the agent
@@ -158,6 +159,14 @@ def _mentions(value: str, words: str, name: bool) -> bool:
     if value.isupper() and len(value.strip()) > 1:
         found = [(b, a) for b, a in found if value in words[len(b):len(words) - len(a)]]
     return bool(found)
+
+
+def _slot(fact: Fact) -> str:
+    """The one place a single value fills: an employer named as a workplace ("I started at Kestrel Shipping")
+    replaces the employer ("freight forwarder at Marlin Logistics"); "the hospital" as a workplace replaces nothing."""
+    if fact.attribute == "workplace" and _proper(fact.value):
+        return "employer"
+    return fact.attribute
 
 
 def _outranks(attribute: str, other: str) -> bool:
@@ -326,7 +335,7 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
                 continue
             for other in list(live.values()):
                 o = other.fact
-                if o.id == f.id or o.attribute != f.attribute or o.status not in ACTIVE or o.kind == "episodic":
+                if o.id == f.id or _slot(o) != _slot(f) or o.status not in ACTIVE or o.kind == "episodic":
                     continue
                 if values_compatible(o.value, f.value):
                     continue

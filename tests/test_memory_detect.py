@@ -289,6 +289,21 @@ def test_a_statement_merged_into_a_fact_of_another_attribute_supersedes_only_tha
             ("employer", "Acme"): "observed", ("workplace", "the hospital"): "candidate"}
 
 
+def test_an_employer_named_as_a_workplace_replaces_the_employer():
+    """natural dev2 f1: "I am freight forwarder at Marlin Logistics" (employer), later "on Monday I started at
+    Kestrel Shipping" read as a workplace: the same one place, so Marlin is superseded."""
+    script = {"i work for acme": "employer: Acme", "acme again, long day": "employer: Acme",
+              "started at Kestrel Shipping on monday": "workplace: Kestrel Shipping (new)"}
+    with scripted(script) as mem:
+        mem.add_turns([u("s1", "i work for acme", "2026-01-01T10:00:00"),
+                       u("s2", "acme again, long day", "2026-01-05T10:00:00")])
+        mem.detect()
+        mem.add_turns([u("s3", "started at Kestrel Shipping on monday", "2026-01-09T10:00:00")])
+        mem.detect()
+        assert {(f.attribute, f.value): f.status for f in mem.facts()} == {
+            ("employer", "Acme"): "superseded", ("workplace", "Kestrel Shipping"): "candidate"}
+
+
 def test_third_party_facts_are_theirs_and_episodes_are_never_candidates():
     script = {"my sister lives in oslo": "sister's home city: Oslo",
               "visiting my sister in oslo, ran a half marathon": "sister's home city: Oslo\n~race: half marathon",
