@@ -72,6 +72,25 @@ def test_quoted_words_of_others(extractor):
     assert not any(v == "berlin" for _, v in candidates(facts))
 
 
+def test_text_pasted_without_an_introduction_is_never_the_users(extractor):
+    """A paragraph pointed at ("saw this, legit?") or asked about after it ("what do i say")."""
+    post = "hey all, im marco, 31, from genoa, i teach surfing and i have two huskies. dm me"
+    facts = detect(extractor, f"saw this on the forum, legit or scam??\n\n{post}", f"{post}\n\nwhat do i say lol")
+    assert not [v for _, v in candidates(facts) if v in {"marco", "genoa", "surfing instructor", "husky", "huskies"}]
+
+
+def test_words_reported_without_quotation_marks(extractor):
+    facts = detect(extractor, "my new neighbour goes, i'm a vet so i know dogs. ok sure",
+                   "the neighbour was at it again, he goes, i'm a vet, your dog is fine")
+    assert ("job title", "vet") not in candidates(facts)
+
+
+def test_plans_said_as_if_done(extractor):
+    facts = detect(extractor, "in my head i already live in galway, little house by the sea",
+                   "galway is basically decided, only the job offer is missing")
+    assert ("home city", "galway") not in candidates(facts)
+
+
 def test_a_third_partys_city_is_not_the_users(extractor):
     facts = detect(extractor, "my sister lives in Oslo, she loves it there", "called my sister in oslo today, she's good")
     assert ("home city", "oslo") not in candidates(facts)
