@@ -7,9 +7,10 @@
     python bench/detection.py --parts latency                    # chat first token with/without the extractor
 
 Data (each user imported into its own temporary AGENT_HOME, real Chroma + MiniLM):
-- natural: bench/data/natural/{dev,dev2,test}/ — conversations written by writers who never saw the
-  extractor (WRITING.md), with their labels; `test` is opened only for final figures. `dev2` (six
-  users, traps first) was written later, to tune the trap defences on conversations no rule had seen.
+- natural: bench/data/natural/{dev,dev2,dev3,test}/ — conversations written by writers who never saw the
+  extractor (WRITING.md), with their labels; `test` is opened only for final figures. `dev2` and `dev3`
+  (six users each, traps first) were written later: dev2 to tune the trap defences on conversations no
+  rule had seen, dev3 to measure those rules on another set before anyone reads it.
 - locomo: LoCoMo conversations 44, 47, 48, 49, 50 (never used for training), both speakers in
   turn as the user; gold = stable facts the annotations state in >= 2 sessions
   (bench/data/locomo_gold/, derived from the observations alone).
@@ -393,8 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", action="store_true", help="run rules, fewshot and model")
     ap.add_argument("--parts", nargs="+", default=["natural", "locomo", "devset", "latency"],
                     choices=["natural", "locomo", "devset", "latency"])
-    ap.add_argument("--split", choices=["dev", "dev2", "test", "both", "all"], default="both",
-                    help="both: dev and test; all: dev, dev2 and test")
+    folders = sorted(p.name for p in (DATA / "natural").iterdir() if p.is_dir())  # dev, dev2, …, test
+    ap.add_argument("--split", choices=folders + ["both", "all"], default="both",
+                    help="both: dev and test; all: every split, test last")
     ap.add_argument("--embedder", default="minilm")
     ap.add_argument("--out", default=None)
     ap.add_argument("--reuse-extraction", type=Path, default=None, metavar="FILE",
@@ -405,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
                          "own date and command)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
-    splits = {"both": ["dev", "test"], "all": ["dev", "dev2", "test"]}.get(args.split, [args.split])
+    splits = {"both": ["dev", "test"], "all": [f for f in folders if f != "test"] + ["test"]}.get(args.split, [args.split])
     embedder = get_embedder(None, args.embedder)
     embedder.encode(["warm up"])
     names = ["rules", "fewshot", "model"] if args.compare else [args.extractor]
