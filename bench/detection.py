@@ -205,9 +205,11 @@ def natural(split: str, settings_kw: dict, embedder, verbose: bool, extractor=No
         turns = [{k: t[k] for k in ("session", "role", "content", "time") if k in t} for t in _read_jsonl(path)]
         facts, st = run_import(turns, settings_kw, embedder, extractor)
         stats.append(st)
-        labels = [{"value": f["value"], "sentence": f["sentence"], "about_user": f.get("about", "user") == "user",
-                   "relation": f["attribute"] if f.get("about", "user") == "user" else None,
-                   "repeated": len(set(f["sessions"])) >= 2, "current": f.get("current", True)} for f in lab["facts"]]
+        # "about: user, attribute: roommate's name" (as dev3's writers labelled) is a fact about the roommate
+        about = [f.get("about", "user") if relation_of(f["attribute"]) is None else "other" for f in lab["facts"]]
+        labels = [{"value": f["value"], "sentence": f["sentence"], "about_user": who == "user",
+                   "relation": f["attribute"] if who == "user" else None,
+                   "repeated": len(set(f["sessions"])) >= 2, "current": f.get("current", True)} for f, who in zip(lab["facts"], about)]
         for t in lab["traps"]:
             trap_counts[t["kind"]] = trap_counts.get(t["kind"], 0) + 1
         u = score_user(facts, labels, lab["traps"], matcher, path.stem)
