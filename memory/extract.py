@@ -32,8 +32,8 @@ from config import Settings, UserError
 from memory.secrets import contains_secret
 from memory.shapes import canonical_text, normal_attribute, relation_of
 from memory.values import echoes_attribute, grounded, negated
-from memory.voice import (affirms, addressed, first_person, names_self, of_someone_else, sentences, speaks_of_self,
-                          statements)
+from memory.voice import (affirms, addressed, first_person, names_self, of_someone_else, said_of_someone_else, sentences,
+                          speaks_of_self, statements)
 
 __all__ = ["ExtractedFact", "TurnInput", "Extractor", "extract", "get_extractor", "render_prompt", "parse_lines",
            "target_text", "to_facts", "value_sources", "last_assistant", "close_extractors", "ADAPTER_PATH",
@@ -204,7 +204,8 @@ def extract(extractor: Extractor, turns: Sequence[TurnInput]) -> list[list[Extra
         have = {(f.attribute, f.value.casefold()) for f in out[i]}
         others = of_someone_else(reading)  # "shes the only vet in cape town": her city, not the user's
         out[i] += [f for f in to_facts(turns[i], own[i], text)
-                   if (f.attribute, f.value.casefold()) not in have and not (others and f.subject == "user")]
+                   if (f.attribute, f.value.casefold()) not in have
+                   and not (f.subject == "user" and (others or said_of_someone_else(f.value, own[i])))]
     return out
 
 

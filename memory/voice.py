@@ -17,7 +17,7 @@ import re
 
 from memory.secrets import contains_secret
 
-__all__ = ["own_words", "sentences", "first_person", "of_someone_else", "statements", "speaks_of_self", "affirms",
+__all__ = ["own_words", "sentences", "first_person", "of_someone_else", "said_of_someone_else", "statements", "speaks_of_self", "affirms",
            "names_self", "addressed", "mentions", "PASTED", "QUOTED"]
 
 PASTED = "[pasted text]"
@@ -250,6 +250,24 @@ def of_someone_else(text: str) -> bool:
     pics, shes the only vet in cape town")? Without a pronoun it may be the user with the "I" dropped
     ("sold the hilux n bought a subaru today")."""
     return not first_person(text) and bool(_THIRD_PERSON.search(text))
+
+
+_CLAUSE = re.compile(r"[.!?…;:\n]+|,\s+|\s+(?:cos|coz|cuz|cause|because|bc|since|so|and|but|while|whereas|n)\s+",
+                     re.IGNORECASE)
+
+
+_THEIRS = (r"(?:^|\s)(?:she|he|they)(?:['’]s|['’]re|\s+(?:is|was|are|were|works?\s+(?:as|at|in|for)|lives?\s+in|is\s+from|"
+           r"comes?\s+from))\s+(?:(?:a|an|the|from|in|at|also|still|now|literally|basically|really|actually|just)\s+)*")
+
+
+def said_of_someone_else(value: str, text: str) -> bool:
+    """Is `value` said only of someone else in `text`: every clause naming it gives it to a he, she or they
+    and speaks in no first person ("i'm on a late tomorrow and priya's on nights cos she's a midwife": her
+    job, not the user's)? "he's been taking the d-max round" is not his car: only "she's/he is/they work as
+    … <value>" counts. A value the text does not name word for word is not judged here."""
+    clauses = [c for c in _CLAUSE.split(text) if mentions(value, c)]
+    return bool(clauses) and all(not first_person(c) and re.search(_THEIRS + rf"{re.escape(value)}(?!\w)", c,
+                                                                     re.IGNORECASE) for c in clauses)
 
 
 def statements(text: str, questions: bool = False) -> str:

@@ -224,6 +224,21 @@ def test_a_reading_about_someone_else_states_no_fact_of_the_users(text, lines, k
     assert facts(text, lines) == kept
 
 
+@pytest.mark.parametrize("text, lines, kept", [
+    ("i'm on a late tomorrow and my gf's on nights all week cos she's a nurse, so it's just me and the cat",
+     "job title: nurse", []),
+    ("the boss is back, he is from Dundee and i'm knackered", "hometown: Dundee", []),
+    ("my son's home, he's been taking the hilux out and he drives it better than me", "car: hilux",
+     [("car", "hilux")]),
+    ("she says i'm a nurse at heart", "job title: nurse", [("job title", "nurse")]),
+    ("i'm a nurse and so is she", "job title: nurse", [("job title", "nurse")]),
+])
+def test_a_value_given_to_a_he_or_she_in_its_clause_is_not_the_users(text, lines, kept):
+    """A turn in the first person can still hand a value to someone else in one clause ("cos she's a
+    nurse"); the clause decides, and only when the value is what he or she *is*, not what they handle."""
+    assert facts(text, lines) == kept
+
+
 def test_a_long_turn_is_read_whole_and_sentence_by_sentence():
     """Each first-person sentence of a turn is read alone too (the model misses facts deep in a long
     turn); the facts of all readings are joined, each once."""
