@@ -13,7 +13,8 @@ Rules (see docs/memory.md):
   person or pet in their own words in another session ("my sister Femke lives in Cape Town" …
   days later "femke sent pics of a penguin"): people say who someone is once and then use the
   name. So does a value of the user's own that the extractor wrote as a proper name ("Leeds",
-  "Honda Jazz") and that is no other fact's value, or only the value of an attribute that does not take
+  "Honda Jazz"), or that fills an attribute taking names however it was typed ("tucson"; not a
+  workplace such as "the office"), and that is no other fact's value, or only the value of an attribute that does not take
   names (a hobby "cardiff" beside a home city "Cardiff"); never a common word ("the neighbour's dog"),
   nor a name after an article ("a dev" names no Dev), and a value in capitals ("IT") only in capitals
   ("it stresses me out" names no IT), nor a name in what the user imagines or plans ("summer plans:
@@ -146,6 +147,13 @@ def _proper(value: str) -> bool:
     wrote it? People type lowercase; the extractor capitalises what it reads as a name."""
     words = re.findall(r"[^\W\d_][\w'-]*", value)
     return bool(words) and any(w[0].isupper() and w != "I" for w in words)
+
+
+def _lowercase_name(fact: Fact) -> bool:
+    """A name the user typed in lowercase ("its already like 90 in tucson"): a value without an article, of an
+    attribute that takes names, other than a workplace ("school", "the office" are places, not names)."""
+    return (takes_proper_names(fact.attribute) and _slot(fact) != "workplace"
+            and not re.match(r"(?:the|a|an|my|our)\b", fact.value, re.IGNORECASE))
 
 
 _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
@@ -366,7 +374,7 @@ def record(ledger: Ledger, embedder, settings: Settings, batch: Sequence[Pending
             if f.status != "observed" or f.kind != "stable":
                 continue
             holders = [o for t in _stems(f.value) for o in values[t] if values_compatible(o.value, f.value)]
-            if not (is_name(f.attribute) or (f.subject == "user" and _proper(f.value) and all(
+            if not (is_name(f.attribute) or (f.subject == "user" and (_proper(f.value) or _lowercase_name(f)) and all(
                     _outranks(f.attribute, o.attribute) for o in holders if o.attribute != f.attribute))):
                 continue
             named_by = {o.subject for o in holders if is_name(o.attribute)}  # whose name the value is

@@ -499,6 +499,25 @@ def test_a_message_with_an_impossible_value_is_no_witness_for_the_rest():
         assert "says something impossible" in piano.note and "past any lifetime" in piano.note
 
 
+def test_a_name_typed_in_lowercase_said_again_counts_a_workplace_common_noun_does_not():
+    """People who type lowercase write their city lowercase, and the extractor copies them ("home city:
+    tucson"): a value of an attribute that takes names is a name however it is typed, and said again in
+    another session it counts. A workplace written without capitals ("the office", "school") is a kind of
+    place, said by everyone: no support."""
+    script = {"its already like 90 in tucson and its march": "home city: tucson",
+              "another long day at the office": "workplace: the office"}
+    with scripted(script) as mem:
+        mem.add_turns([u("s1", "its already like 90 in tucson and its march"),
+                       u("s1", "another long day at the office"),
+                       u("s2", "whats the cheapest way to get to portland from tucson"),
+                       u("s2", "the office printer ate my report")])
+        mem.detect()
+        [city] = by_value(mem, "tucson")
+        assert city.status == "candidate" and city.sessions == ["s1", "s2"]
+        [office] = by_value(mem, "the office")
+        assert office.status == "observed" and office.sessions == ["s1"]
+
+
 def test_a_proper_name_read_as_two_attributes_counts_again_for_the_one_that_takes_names():
     """The extractor read "cardiff" as a home city in one session and as a hobby in another: the user said
     Cardiff in both, and a city, not a hobby, is what a proper name is. Two attributes that both take
