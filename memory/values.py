@@ -55,9 +55,18 @@ def words(text: str) -> list[str]:
     return _digits(re.findall(r"[^\W_]+", s))
 
 
+# Clipped words people type for the whole one ("backend dev", "chem phd", "uni"): one meaning each; an
+# ambiguous clipping ("tech", "vet", "elec") is left alone.
+_CLIPPED = {"dev": "developer", "devs": "developers", "eng": "engineer", "mgr": "manager", "admin": "administrator",
+            "prof": "professor", "uni": "university", "dept": "department", "govt": "government",
+            "doc": "doctor", "bio": "biology", "chem": "chemistry", "psych": "psychology", "econ": "economics",
+            "maths": "mathematics", "math": "mathematics", "exec": "executive", "asst": "assistant",
+            "physio": "physiotherapist", "pharm": "pharmacy", "lab": "laboratory", "sci": "science"}
+
+
 def stem(word: str) -> str:
-    """A crude stem that joins word forms: welder/welding → weld, running/runner → run."""
-    w = word
+    """A crude stem that joins word forms: welder/welding → weld, running/runner → run, dev → developer → develop."""
+    w = _CLIPPED.get(word, word)
     if w.isdigit() or len(w) <= 3:
         return w
     for _ in range(2):

@@ -17,6 +17,10 @@ def test_values_compatible():
     assert values_compatible("welder", "welding")  # word forms are one value
     assert not values_compatible("building 7", "building 12")
     assert not values_compatible("Oslo", "Bergen")
+    assert values_compatible("backend dev", "backend developer")  # a clipped word is the whole one
+    assert values_compatible("chem", "chemistry") and values_compatible("uni", "university")
+    assert not values_compatible("vet", "veteran") and not values_compatible("lab", "labrador")
+    assert grounded("software developer", ["i'm a software dev"])
 
 
 @pytest.mark.parametrize("value,source", [
