@@ -152,6 +152,7 @@ _ALIASES = {
     "allergies": "allergy", "pets": "pet", "study": "field of study", "major": "field of study",
     "university": "school", "college": "school", "team": "supports team", "like": "likes",
     "dislike": "dislikes", "health condition": "medical condition", "condition": "medical condition",
+    "office": "workplace", "office location": "workplace", "work location": "workplace", "place of work": "workplace",
 }
 _REL_ALIASES = {"city": "home city", "job": "job title", "occupation": "job title", "company": "employer",
                 "town": "home city", "home": "home city", "location": "home city"}

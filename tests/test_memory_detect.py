@@ -304,6 +304,21 @@ def test_an_employer_named_as_a_workplace_replaces_the_employer():
             ("employer", "Acme"): "superseded", ("workplace", "Kestrel Shipping"): "candidate"}
 
 
+def test_an_office_location_is_the_workplace_and_its_move_an_update():
+    """The older dev set's office move: the model wrote "workplace: building 7" twice, then "office location:
+    building 12 (new)". An office, an office location, a place of work: the one place the user works."""
+    script = {"my office is in building 7": "workplace: building 7", "office in building 7 again": "workplace: building 7",
+              "my office is now in building 12": "office location: building 12 (new)"}
+    with scripted(script) as mem:
+        mem.add_turns([u("s1", "my office is in building 7", "2026-01-01T10:00:00"),
+                       u("s2", "office in building 7 again", "2026-01-05T10:00:00")])
+        mem.detect()
+        mem.add_turns([u("s3", "my office is now in building 12", "2026-01-09T10:00:00")])
+        mem.detect()
+        assert {(f.attribute, f.value): f.status for f in mem.facts()} == {
+            ("workplace", "building 7"): "superseded", ("workplace", "building 12"): "candidate"}
+
+
 def test_third_party_facts_are_theirs_and_episodes_are_never_candidates():
     script = {"my sister lives in oslo": "sister's home city: Oslo",
               "visiting my sister in oslo, ran a half marathon": "sister's home city: Oslo\n~race: half marathon",

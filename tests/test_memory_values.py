@@ -63,7 +63,8 @@ def test_a_value_affirmed_somewhere_is_not_negated(value, text):
     ("sister's city", "Oslo", "My sister lives in Oslo."),
     ("dog's name", "Pepper", "My dog's name is Pepper."),
     ("favourite band", "Radiohead", "My favorite band is Radiohead."),
-    ("office location", "building 12", "My office is in building 12."),
+    ("gym location", "Kallio", "My gym is in Kallio."),
+    ("office location", "building 12", "I work at building 12."),  # an office is the workplace
     ("son's age", "7", "My son is 7 years old."),
     ("commute", "40 minutes by bike", "My commute is 40 minutes by bike."),  # any attribute gets a sentence
     ("sister's favorite food", "sushi", "My sister's favorite food is sushi."),
