@@ -124,8 +124,9 @@ _AFFIRM = re.compile(
     r"thats (?:right|me)|uh-?huh|mhm|affirmative|absolutely|definitely|of course|you got it|spot on)\b",
     re.IGNORECASE,
 )
-_SELF_NAMING = re.compile(r"(?:\b(?:i'?m|i am|my name'?s|my name is|call me|this is|it'?s|signed|sign(?: it)?(?: off)?"
-                          r"(?: as)?(?: from me)?|regards|cheers|under my name)|(?:^|[.!?\n])\s*put)[,:]?\s*$",
+_SELF_NAMING = re.compile(r"(?:\b(?:i'?m|i am|my name'?s|my name is|(?:call|calls|called) me|this is|it'?s|signed|"
+                          r"sign(?: it| only| just| with| off| as| from me)*|regards|cheers|under my name)|"
+                          r"(?:^|[.!?\n])\s*put)[,:]?\s*$",
                           re.IGNORECASE)
 _SELF_AFTER = re.compile(r"^\W{0,3}(?:here\b|[^.!?\n]{0,30}\b(?:that'?s|is|it'?s) me\b)", re.IGNORECASE)
 _OPENS_WITH = re.compile(r"^\W*(?:(?:yes|yeah|yep|ya|it'?s|its|i'?m|im)\W+)?$", re.IGNORECASE)

@@ -135,7 +135,8 @@ def test_a_name_said_without_a_self_naming_cue_is_not_the_users(text):
 
 @pytest.mark.parametrize("text", ["Hi, I'm Evan", "hey! my name is Evan, nice to meet you",
                                   "Evan here, long time no see", "hey Maria, it's Evan", "yeah sign it evan, nights",
-                                  "the booking is under my name, Evan", "Evan the choir star, that's me tonight"])
+                                  "the booking is under my name, Evan", "Evan the choir star, that's me tonight",
+                                  "and sign only Evan, no surname", "the salesman calls me Evan anyway"])
 def test_a_name_the_user_says_of_themselves_is_kept(text):
     assert [(a, v.casefold()) for a, v in facts(text, "name: Evan")] == [("name", "evan")]
 
