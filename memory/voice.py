@@ -63,10 +63,11 @@ _ASK_AFTER = re.compile(r"^\W*(?:what (?:do|should|can|would) (?:i|u|you) (?:say
 _LETTER_OPENS = re.compile(r"^\W*(?:hi|hello|dear|hey|good (?:morning|afternoon|evening))\b[^\n]{0,40}?[,!]", re.IGNORECASE)
 # someone's words reported without quotation marks: "the fella jumps out and goes I'm a lawyer I know how this works
 # and I just stood there", "my boss goes, i'm vegan now so…", "he said, I live in Rome": a quotative verb, or a
-# verb of saying with a comma; "she says im the best welder on site" is the user's "I", and so is "i told him i'm a nurse"
+# verb of saying (a few words may follow it) with a comma; "she says im the best welder on site" is the user's "I", and so is "i told him i'm a nurse"
 _SAID_UNMARKED = re.compile(
     r"(?<!\bi )(?<!\bwe )(?<!\bi just )(?<!\bi also )\b(?:(?:goes|went|was like|is like|be like)\s*[,:]?|"
-    r"(?:said|says|texted|yelled|shouted|announced|replied|wrote|told (?:me|us|him|her|them))\s*[,:])\s+"
+    r"(?:said|says|texted|yelled|shouted|announced|replied|wrote|told (?:me|us|him|her|them))"
+    r"(?:\s+(?!(?:i|i'?m|my|we|our|that|and|but|so)\b)[\w'’]+){0,6}?\s*[,:])\s+"  # "said on Saturday at the meeting, I…"
     r"(?:(?:like|oh|yeah|well|so|ok|okay|as you (?:all )?know)\W+)?"
     r"(?=(?:i'?m|i am|i'?ve|i have|i'?ll|i|my|we'?re|we)\b)"
     r"(?:(?!\b(?:and|but|so) (?:now|then|i|me)\b)[^.!?\n])+",

@@ -46,11 +46,18 @@ def test_pasted_text_never_reaches_the_extractor(text):
     # natural dev2 (tuned on): words reported without quotation marks
     "my neighbour goes, i'm moving to Berlin so you can have my plants. like ok thanks",
     "then this guy at the bar goes I live in Berlin I know all the spots and I just nodded",
+    # natural dev3 (tuned on): a few words between the verb of saying and the comma
+    "Our chairman said on Sunday at the dinner, I live in Berlin now, so no excuses for any of you.",
+    "she texted me last night, im moving to Berlin for good",
 ])
 def test_quotes_of_others_are_replaced(text):
     assert QUOTED in own_words(text) or "[pasted text]" in own_words(text)
     assert "Berlin" not in statements(text)
     assert facts(text, "home city: Berlin") == []
+
+
+def test_the_users_own_saying_is_not_a_quote():
+    assert statements("i said at dinner, i live in Berlin now") == "i said at dinner, i live in Berlin now"
 
 
 def test_a_quoted_title_stays_the_users_words():
