@@ -110,7 +110,15 @@ _HYPOTHETICAL = re.compile(
     # exam is left", "im gonna be fluent by summer", "summer plans: learning japanese", "starting next week"
     r"\bin my (?:head|mind|dreams?|imagination)\b|\bthat'?s the plan\b|\b(?:the|my|our|summer|big) plans?\s*(?:is|:)|"
     r"\b(?:basically|almost|nearly) (?:fixed|decided|sorted|settled)\b|"
-    r"\b(?:i'?m|im|i am|we'?re|we are)\s+(?:gonna|going to)\s+(?:be|become)\b|\bstarting\s+(?:next|after|tomorrow)\b",
+    r"\b(?:i'?m|im|i am|we'?re|we are)\s+(?:gonna|going to)\s+(?:be|become)\b|\bstarting\s+(?:next|after|tomorrow)\b|"
+    # natural dev3 (tuned on): a move not yet made ("we're basically moving to san diego"), a change that starts later
+    # ("well from next month", "the vegetarian thing go start after exams"), a wish ("since I was a boy I wanted to
+    # fly gliders"), being something "in spirit", a life "in three years"
+    r"\b(?:am|are|is|['’]re|['’]m|im|were)\s+(?:\w+\s+)?moving\s+(?:back\s+|over\s+)?to\b|"
+    r"\bfrom\s+(?:next|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|"
+    r"may|june|july|august|september|october|november|december)\b(?!\s*(?:to|till|until|through|thru|-|–)\s)|\b(?:go|will|gonna|going to)\s+start\b|"
+    r"\b(?:want|wanted|wanna|would love|['’]d love)\s+to\s+(?:be|become|learn|fly|get|have|live|move|try|start|own|buy)\b|"
+    r"\bin spirit\b|\bin (?:a|one|two|three|four|five|ten|a few|\d+) years?(?! ago)\b",
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(
@@ -272,15 +280,22 @@ def said_of_someone_else(value: str, text: str) -> bool:
                                                                      re.IGNORECASE) for c in clauses)
 
 
+_TAKES_BACK = re.compile(r"^\W*(?:(?:ok|okay|and|but)\W+)?(?:well|i mean|or rather|at least|technically|officially)\b",
+                         re.IGNORECASE)
+
+
 def statements(text: str, questions: bool = False) -> str:
-    """The user's own statements in `text`: no pasted or quoted text, questions, hypotheticals or secrets;
-    one sentence a line (a chat turn's line breaks end sentences that carry no full stop: "like 60 euro
+    """The user's own statements in `text`: no pasted or quoted text, questions, hypotheticals or secrets, nor a
+    sentence the next one takes back as a plan ("basically a vegan now. well, from monday"); one sentence a line (a chat turn's line breaks end sentences that carry no full stop: "like 60 euro
     max\nim 16 not a millionaire"). `questions`: keep them (a name the user asks about is a name they use)."""
-    kept = []
+    kept, previous = [], None
     for s in sentences(own_words(text)):
         if s.endswith("?") and not questions:  # "I'm from Oslo, how about you?" keeps "I'm from Oslo"
             m = _TAIL_QUESTION.match(s)
             s = m.group(1).strip() if m and not _QUESTION_START.match(s) else ""
+        if s and _HYPOTHETICAL.search(s) and _TAKES_BACK.match(s) and kept and kept[-1] == previous:
+            kept.pop()  # "I'm practically an aqua aerobics devotee now. Well, from Monday…": not yet, after all
+        previous = s
         if not s or (_ASKING.match(s) and not questions) or _HYPOTHETICAL.search(s) or contains_secret(s):
             continue
         kept.append(s)

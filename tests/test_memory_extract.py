@@ -163,7 +163,12 @@ def test_a_name_that_answers_a_question_about_it_is_kept():
                                   "in my head i already live in a lighthouse", "moving abroad, that's the plan",
                                   "big plans: learning the harp", "im gonna be a pilot, trust",
                                   "the transfer is basically sorted, only the paperwork left",
-                                  "starting next month at the new gym"])
+                                  "starting next month at the new gym",
+                                  # natural dev3 (tuned on): a move not yet made, a start to come, a wish, a life later
+                                  "me and my sister are basically moving to york, like its decided",
+                                  "the gluten free thing go start after exams", "since I was a girl I wanted to fly planes",
+                                  "in spirit I am already a pilot", "in three years we live in York, this is decided",
+                                  "I'm practically a swimmer now. Well, from Monday, when the class starts!"])
 def test_hypotheticals_are_not_statements(text):
     assert statements(text) == ""
 
@@ -171,7 +176,9 @@ def test_hypotheticals_are_not_statements(text):
 @pytest.mark.parametrize("text", ["if im not at work im at the gym", "I'd been a nurse for 10 years",
                                   "I'll ask round the crown if anyone's done it", "I would love some help, I'm a welder",
                                   "I've been thinking about my dog Rex a lot", "I told him I'm a nurse and he backed off",
-                                  "my mum says im the best cook in the family"])
+                                  "my mum says im the best cook in the family",
+                                  "i work from monday to friday at the bakery", "my son's birthday is in three weeks",
+                                  "I moved to York two years ago"])
 def test_conditions_and_requests_are_still_statements(text):
     assert statements(text) == text
 
