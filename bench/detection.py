@@ -20,7 +20,8 @@ Matching by meaning: a candidate matches a labelled fact when (1) the values agr
 after normalisation, or every content word of one is in the other (word forms joined:
 "welder" ~ "welding") — (2) their sentences are close in meaning, MiniLM cosine >= 0.5 between
 the candidate's canonical sentence and the label's sentence, and (3) both are about the same
-one: the user, or someone/something of the user's. Precision counts a candidate as right when it
+one: the user, or someone/something of the user's that the label's sentence names (a relation word
+of the same kind: "my dog's name is Ewa" does not state "My wife's name is Ewa."). Precision counts a candidate as right when it
 matches a labelled repeated current fact; recall counts the labelled repeated (>= 2 sessions)
 current stable facts that some candidate matches. Trap promotions: candidates that match a trap
 (value and sentence as above, against the trap's "wrong sentence").
@@ -54,7 +55,7 @@ from memory import Memory  # noqa: E402
 from memory.embedder import get_embedder  # noqa: E402
 from memory.extract import ADAPTER_PATH, get_extractor  # noqa: E402
 from memory.secrets import SECRET_WORDS, contains_secret  # noqa: E402
-from memory.shapes import canonical_text, is_name, relation_of  # noqa: E402
+from memory.shapes import canonical_text, is_name, relation_of, same_relation  # noqa: E402
 from memory.values import grounded, values_compatible  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
@@ -131,9 +132,19 @@ class Matcher:
         names_relation = bool(relation) and fact.subject == relation and is_name(fact.attribute)
         if (fact.subject == "user") != about_user and not names_relation:
             return False
+        if fact.subject != "user" and not names_relation and not _names_subject(sentence, fact.subject):
+            return False  # "my dog's name is Ewa" does not state "My wife's name is Ewa."
         if not (values_compatible(fact.value, value) or grounded(fact.value, [value]) or grounded(value, [fact.value])):
             return False
         return float(self.vec(fact.text) @ self.vec(sentence)) >= SIM
+
+
+def _names_subject(sentence: str, subject: str) -> bool:
+    """Does the label's sentence name the one the fact is about: the same relation word, or a compound of it
+    ("sheepdog" names the dog, "stepdad" the dad)?"""
+    head = subject.split()[-1].casefold()
+    return any(same_relation(subject, w) or (w.endswith(head) and len(w) - len(head) >= 3)  # not "oscar" for car
+               for w in re.findall(r"[\w-]+", sentence.casefold()))
 
 
 def _seen(facts, label: dict, matcher: Matcher) -> str:
