@@ -62,7 +62,7 @@ import numpy as np
 
 from config import Settings
 from memory.admission import refusal, screen, statement_refusals
-from memory.extract import CONTEXT_TURNS, ExtractedFact, Extractor, TurnInput, extract
+from memory.extract import SESSION_TURNS, ExtractedFact, Extractor, TurnInput, extract
 from memory.ledger import ACTIVE, Fact, Ledger, fact_id
 from memory.shapes import is_multi_valued, is_name, relation_of, same_relation, takes_proper_names
 from memory.values import attribute_key, stem, value_key, values_compatible
@@ -229,7 +229,7 @@ def pending_turns(ledger: Ledger, limit: int | None = None) -> list[PendingTurn]
     """User turns not yet detected, oldest first, each with its session context."""
     out = []
     for row in ledger.pending_user_turns(limit):
-        context = tuple((r, t) for r, t in ledger.context(row["session"], row["turn_index"], CONTEXT_TURNS))
+        context = tuple((r, t) for r, t in ledger.context(row["session"], row["turn_index"], SESSION_TURNS))
         vec = np.frombuffer(row["vector"], np.float32) if row["vector"] else None
         out.append(PendingTurn(row["id"], row["session"], row["time"], row["ts"], TurnInput(row["content"], context),
                                vec))

@@ -30,17 +30,18 @@ from typing import Protocol, Sequence
 
 from config import Settings, UserError
 from memory.secrets import contains_secret
-from memory.shapes import canonical_text, normal_attribute, relation_of
-from memory.values import echoes_attribute, grounded, negated
+from memory.shapes import canonical_text, is_name, normal_attribute, relation_of, same_relation
+from memory.values import echoes_attribute, grounded, negated, stem, words
 from memory.voice import (affirms, addressed, first_person, names_self, of_someone_else, said_of_someone_else, sentences,
                           speaks_of_self, statements)
 
 __all__ = ["ExtractedFact", "TurnInput", "Extractor", "extract", "get_extractor", "render_prompt", "parse_lines",
            "target_text", "to_facts", "value_sources", "last_assistant", "close_extractors", "ADAPTER_PATH",
-           "CONTEXT_TURNS"]
+           "CONTEXT_TURNS", "SESSION_TURNS"]
 
 ADAPTER_PATH = Path(__file__).parent / "data" / "extractor.gguf"
 CONTEXT_TURNS = 1  # the turn before: shown when it is the assistant's question the turn answers ("Who's Rufus?")
+SESSION_TURNS = 40  # the turns before it a TurnInput carries: the user's own may say whose a name is ("my husband")
 _CLIP_CONTEXT = 200  # characters of the context turn kept (its end, where the question is)
 _CLIP_TURN = 1200  # characters of the turn itself
 _MAX_VALUE_WORDS = 8
@@ -159,6 +160,16 @@ def _own_name(name: str, turn: TurnInput, own: str) -> bool:
     return affirms(own) and grounded(name, [question])
 
 
+def _names_relation(relation: str, sources: list[str]) -> bool:
+    """Do the user's words (this turn, the question it answers, the session so far) name the relation a name
+    belongs to ("my cat", "our sheepdog", "the kids")? A name with no word for whose it is could be anyone's:
+    "Margaret has had a rotten week" is no dog's name."""
+    head = relation.split()[-1]
+    said = {stem(w) for text in sources for w in words(text)} | {w for text in sources for w in words(text)}
+    return any(same_relation(relation, w) or same_relation(head, stem(w)) or (w.endswith(head) and len(w) - len(head) >= 3)
+               for w in said)
+
+
 def to_facts(turn: TurnInput, own: str, text: str) -> list[ExtractedFact]:
     """The grounded facts of one extractor output."""
     sources = value_sources(turn, own)
@@ -173,6 +184,9 @@ def to_facts(turn: TurnInput, own: str, text: str) -> list[ExtractedFact]:
             continue
         if attribute != "name" and addressed(value, own):  # "Wow, Caroline, that's so nice": the addressee
             continue
+        if is_name(attribute) and relation_of(attribute) and not _names_relation(
+                relation_of(attribute), sources + [t for r, t in turn.context if r == "user"]):
+            continue  # "Margaret has had a rotten week" read as "dog's name: Margaret": no dog in the user's words
         if (attribute, value.casefold()) in seen:
             continue
         seen.add((attribute, value.casefold()))

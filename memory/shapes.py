@@ -168,11 +168,13 @@ PET_KINDS = ("dog", "cat", "puppy", "kitten", "pet", "horse", "pony", "rabbit", 
              "chinchilla", "hedgehog", "cockatiel", "iguana", "rat", "mouse", "goat", "donkey")
 # relations that may name the same one ("my puppy" ~ "my dog"; never "my dog" ~ "my cat")
 RELATION_GROUPS = (
-    {"dog", "puppy", "pet"}, {"cat", "kitten", "pet"}, {"wife", "spouse", "partner"},
-    {"husband", "spouse", "partner"}, {"boyfriend", "partner"}, {"girlfriend", "partner"},
-    {"fiancé", "fiancée", "fiance", "fiancee", "partner"}, {"son", "kid", "child", "baby"},
-    {"daughter", "kid", "child", "baby"}, {"boss", "manager", "supervisor"}, {"mother", "mom", "mum"},
-    {"father", "dad"},
+    {"dog", "puppy", "pup", "doggo", "pet"}, {"cat", "kitten", "kitty", "pet"}, {"wife", "wifey", "missus", "spouse", "partner"},
+    {"husband", "hubby", "spouse", "partner"}, {"boyfriend", "bf", "partner"}, {"girlfriend", "gf", "partner"},
+    {"fiancé", "fiancée", "fiance", "fiancee", "partner"}, {"son", "kid", "kiddo", "child", "baby"},
+    {"daughter", "kid", "kiddo", "child", "baby"}, {"boss", "manager", "supervisor"},
+    {"mother", "mom", "mum", "mam", "mama", "mommy", "mummy"}, {"father", "dad", "daddy", "papa", "pops"},
+    {"sister", "sis"}, {"brother", "bro"}, {"grandmother", "grandma", "gran", "granny", "nan", "nana"},
+    {"grandfather", "grandpa", "grandad", "granddad", "gramps"},
 )
 
 

@@ -552,13 +552,13 @@ def test_a_proper_name_read_as_two_attributes_counts_again_for_the_one_that_take
 def test_a_pets_name_counts_again_where_the_extractor_misread_it_as_a_fact_of_the_users():
     """"frikandel ate my durum" read as the user's favourite food: the user's words still name the dog. When the
     value names someone else too (the cat and the hamster are both pickles), the misread mention is nobody's."""
-    script = {"anyway frikandel just ate my sock": "dog's name: Frikandel",
+    script = {"anyway frikandel (our dog) just ate my sock": "dog's name: Frikandel",
               "frikandel ate my durum leftovers": "favorite food: Frikandel",
               "my cat pickles is asleep": "cat's name: Pickles",
               "lol my hamster pickles escaped": "hamster's name: Pickles",
               "pickles ate my toast": "favorite food: Pickles"}
     with scripted(script) as mem:
-        mem.add_turns([u("s1", "anyway frikandel just ate my sock"), u("s3", "frikandel ate my durum leftovers"),
+        mem.add_turns([u("s1", "anyway frikandel (our dog) just ate my sock"), u("s3", "frikandel ate my durum leftovers"),
                        u("s1", "my cat pickles is asleep"), u("s2", "lol my hamster pickles escaped"),
                        u("s3", "pickles ate my toast")])
         mem.detect()

@@ -209,7 +209,7 @@ def test_the_person_the_user_speaks_to_is_no_value(text, lines):
 @pytest.mark.parametrize("text, lines, kept", [
     ("Morning. Pepper, my dog, woke me up at six again", "dog's name: Pepper", [("dog's name", "Pepper")]),
     ("I'm from Hull, England.", "hometown: England", [("hometown", "England")]),
-    ("oh rufus. he knocked my coffee over again", "dog's name: rufus", [("dog's name", "rufus")]),
+    ("oh rufus. he knocked my coffee over again, bad dog", "dog's name: rufus", [("dog's name", "rufus")]),
 ])
 def test_a_name_at_the_start_of_a_sentence_is_not_spoken_to(text, lines, kept):
     assert facts(text, lines) == kept
@@ -252,6 +252,20 @@ def test_a_value_given_to_a_he_or_she_in_its_clause_is_not_the_users(text, lines
     """A turn in the first person can still hand a value to someone else in one clause ("cos she's a
     nurse"); the clause decides, and only when the value is what he or she *is*, not what they handle."""
     assert facts(text, lines) == kept
+
+
+@pytest.mark.parametrize("text, lines, context, kept", [
+    ("Margaret has had a rotten week with a cold", "dog's name: Margaret", (), []),
+    ("Margaret has had a rotten week, my poor old dog", "dog's name: Margaret", (), [("dog's name", "Margaret")]),
+    ("hubby callum says i'll cave by fri", "husband's name: callum", (), [("husband's name", "callum")]),
+    ("fly fetched the yows back twice", "dog's name: fly", (("user", "need a letter about our sheepdog"),
+                                                            ("assistant", "Of course.")), [("dog's name", "fly")]),
+])
+def test_a_name_belongs_to_a_relation_the_users_words_name(text, lines, context, kept):
+    """A name with no word for whose it is could be anyone's (natural dev: "Margaret has had a rotten week" was
+    read as the dog's name, the wife's being Margaret). The word may be everyday ("hubby") or earlier in the
+    session, in the user's words."""
+    assert facts(text, lines, context) == kept
 
 
 def test_a_long_turn_is_read_whole_and_sentence_by_sentence():

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from config import load_settings  # noqa: E402
 from memory.extract import (  # noqa: E402
-    ADAPTER_PATH, CONTEXT_TURNS, LlamaExtractor, TurnInput, last_assistant, value_sources, extract, parse_lines,
+    ADAPTER_PATH, SESSION_TURNS, LlamaExtractor, TurnInput, last_assistant, value_sources, extract, parse_lines,
     render_prompt, target_text,
 )
 from memory.shapes import normal_attribute  # noqa: E402
@@ -77,7 +77,7 @@ def _locomo_sessions(conv: str) -> dict[str, tuple[list[dict], int]]:
 
 
 def _context(lines: list[tuple[str, str]], i: int, me: str) -> tuple[tuple[str, str], ...]:
-    prev = [(("user" if s == me else "assistant"), t) for s, t in lines[max(0, i - CONTEXT_TURNS):i] if t.strip()]
+    prev = [(("user" if s == me else "assistant"), t) for s, t in lines[max(0, i - SESSION_TURNS):i] if t.strip()]
     return tuple(prev)
 
 
