@@ -7,10 +7,11 @@
     python bench/detection.py --parts latency                    # chat first token with/without the extractor
 
 Data (each user imported into its own temporary AGENT_HOME, real Chroma + MiniLM):
-- natural: bench/data/natural/{dev,dev2,dev3,test}/ — conversations written by writers who never saw the
+- natural: bench/data/natural/{dev,dev2,dev3,dev4,test}/ — conversations written by writers who never saw the
   extractor (WRITING.md), with their labels; `test` is opened only for final figures. `dev2` and `dev3`
   (six users each, traps first) were written later: dev2 to tune the trap defences on conversations no
-  rule had seen, dev3 to measure those rules on another set before anyone reads it.
+  rule had seen, dev3 to measure those rules on another set before anyone reads it (then tuned on);
+  dev4 from a brief with no example phrasings, to measure the dev3 rules the same way.
 - locomo: LoCoMo conversations 44, 47, 48, 49, 50 (never used for training), both speakers in
   turn as the user; gold = stable facts the annotations state in >= 2 sessions
   (bench/data/locomo_gold/, derived from the observations alone).

@@ -473,7 +473,8 @@ def detection_section(d: dict[str, dict]) -> list[str]:
         run = main["runs"][0]
         rows = []
         for key, label in (("natural_test", "natural test (never tuned on)"), ("natural_dev", "natural dev"),
-                           ("natural_dev2", "natural dev2 (traps first)"), ("natural_dev3", "natural dev3 (traps first)")):
+                           ("natural_dev2", "natural dev2 (traps first)"), ("natural_dev3", "natural dev3 (traps first)"),
+                           ("natural_dev4", "natural dev4 (brief without examples)")):
             n = run.get(key)
             if n:
                 rows.append([label, f"{n['users']} users, {n['positives']} repeated facts", _pr(n),
@@ -498,7 +499,8 @@ def detection_section(d: dict[str, dict]) -> list[str]:
         earlier = [(name, part) for name, part in (("natural test", run.get("natural_test")),
                                                    ("natural dev", run.get("natural_dev")),
                                                    ("natural dev2", run.get("natural_dev2")),
-                                                   ("natural dev3", run.get("natural_dev3")), ("LoCoMo", lo),
+                                                   ("natural dev3", run.get("natural_dev3")),
+                                                   ("natural dev4", run.get("natural_dev4")), ("LoCoMo", lo),
                                                    ("older dev set", dv), ("chat latency", main.get("chat_latency")))
                    if part and part.get("measured")]
         stamps: dict[tuple[str, str], list[str]] = {}
