@@ -150,10 +150,14 @@ def _proper(value: str) -> bool:
 
 
 def _lowercase_name(fact: Fact) -> bool:
-    """A name the user typed in lowercase ("its already like 90 in tucson"): a value without an article, of an
-    attribute that takes names, other than a workplace ("school", "the office" are places, not names)."""
-    return (takes_proper_names(fact.attribute) and _slot(fact) != "workplace"
+    """A place or employer the user typed in lowercase ("its already like 90 in tucson"): a value without an
+    article, of a city, hometown or employer. Not a workplace ("the office") nor a car ("the bike is enough"):
+    those are as often kinds of thing as names."""
+    return (fact.attribute in _LOWERCASE_NAMED
             and not re.match(r"(?:the|a|an|my|our)\b", fact.value, re.IGNORECASE))
+
+
+_LOWERCASE_NAMED = {"home city", "hometown", "birthplace", "employer"}
 
 
 _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
